@@ -7,9 +7,9 @@ Every simulator is a function ``name(n=..., seed=..., **knobs)`` returning a
 population values the simulation was built from, so a test or a workshop exercise can check that
 an analysis recovers them. The same ``seed`` always gives the same data.
 
-Simulators live in one module per area (``researchkit.datasets.survey``, ``.qual``, ``.panel``,
-``.experiments``, ``.sizing``, ``.channels``) and are also reachable from this package:
-``researchkit.datasets.<simulator>``.
+Simulators live in topic modules of this package (``researchkit.datasets.survey``, ``.qual``,
+``.panel``, ``.experiments``...), each with an ``__all__``; every name in those ``__all__`` lists
+is also reachable from this package: ``researchkit.datasets.<simulator>``.
 
 Bundled files
 -------------
@@ -19,6 +19,8 @@ path of one, :func:`list_examples` lists them.
 
 from __future__ import annotations
 
+import pkgutil
+from functools import cache
 from importlib import import_module
 from typing import Any
 
@@ -26,19 +28,16 @@ from researchkit.datasets.base import Simulated, example_path, list_examples, ma
 
 __all__ = ["Simulated", "example_path", "list_examples", "make_rng"]
 
-#: Area modules whose public simulators are re-exported here (looked up lazily).
-_AREAS = ("survey", "qual", "panel", "experiments", "sizing", "channels")
+
+@cache
+def _topic_names() -> tuple[str, ...]:
+    return tuple(sorted(m.name for m in pkgutil.iter_modules(__path__)
+                        if m.name != "base" and not m.name.startswith("_")))
 
 
 def _area_modules() -> list[Any]:
-    modules = []
-    for area in _AREAS:
-        try:
-            modules.append(import_module(f"researchkit.datasets.{area}"))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"researchkit.datasets.{area}":
-                raise
-    return modules
+    """Topic modules, imported lazily (on the first lookup of a simulator)."""
+    return [import_module(f"researchkit.datasets.{name}") for name in _topic_names()]
 
 
 def __getattr__(name: str) -> Any:
