@@ -33,6 +33,7 @@ _SUBMODULES = frozenset(
         "errors",
         "experiments",
         "io",
+        "markov",
         "panel",
         "plots",
         "qual",
