@@ -34,6 +34,7 @@ class PreparedNotebook:
     parameters: dict[str, Any]  # what is injected
     effective: dict[str, Any]  # defaults + injected
     seed: int | None
+    description: str = ""  # the study entry's description, else the notebook's
 
 
 @dataclass
@@ -117,7 +118,8 @@ def prepare_study(study: Study, *, only: Iterable[str] | None = None) -> list[Pr
         effective = {name: spec.default for name, spec in info.parameters.items()}
         effective.update(params)
         prepared.append(PreparedNotebook(entry.run_name, info, params, effective,
-                                         effective.get("seed")))
+                                         effective.get("seed"),
+                                         entry.description or info.description))
     if spec_problems:
         raise SpecError.from_problems(spec_problems, file=file, what="study")
     if param_problems:
@@ -185,7 +187,7 @@ def _execute(
         inputs["notebook"] = p.info.path
         inputs.update(_parameter_files(p.effective, cwd))
         tctx = dict(ctx)
-        tctx["notebook_title"] = p.info.description or p.name
+        tctx["notebook_title"] = p.description or p.info.description or p.name
         tasks.append(Task(
             name=p.name, notebook=str(p.info.path), out_dir=str(folder / p.name),
             parameters=p.parameters, effective_parameters=p.effective, cwd=str(cwd),
