@@ -9,6 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 JOBS   ?= 2
 PYTEST_ARGS ?=
+LAB_ARGS ?=
 
 # This machine's shells may set PYTHONDONTWRITEBYTECODE; cached bytecode makes every
 # notebook kernel start seconds faster, so let Python write it for our commands.
@@ -55,7 +56,7 @@ lab: $(STAMP)
 	@$(BIN)/python -c 'import jupyterlab' 2>/dev/null || \
 	  $(BIN)/python -m uv pip install --quiet --python $(BIN)/python --compile-bytecode -e ".[test,lab]" || \
 	  $(BIN)/python -m pip install --quiet -e ".[test,lab]"
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/
 
 bench: $(STAMP)
 	@$(BIN)/python -m uv pip install --quiet --python $(BIN)/python --compile-bytecode -e ".[test,bench]" || \
