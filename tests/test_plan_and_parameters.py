@@ -94,6 +94,7 @@ def test_shipped_example_studies():
 
 def test_parameters_cell_parsing():
     specs = parse_parameters_cell(
+        'from typing import Literal\n'
         'n: int = 10  # respondents\nrate = 0.5\nmode: Literal["a", "b"] = "a"\n'
         "segs: list[str] | None = None  # segments\nopts: dict[str, float] = {}\n",
         notebook="nb")
@@ -109,6 +110,7 @@ def test_parameters_cell_parsing():
 
 @pytest.mark.parametrize("source, message", [
     ("import os", "only hold assignments"),
+    ("from typing import cast", "only hold assignments"),
     ("x = len('a')", "must be a literal"),
     ("x: int = 'a'", "does not match its type"),
     ("x: Path = 'a'", "unsupported type"),

@@ -317,3 +317,20 @@ def test_ctrl_c_keeps_finished_and_marks_the_rest(tmp_path, notebook_factory):
             break
         time.sleep(0.1)
     assert not psutil.pid_exists(kernel), "the interrupted notebook's kernel is still running"
+
+
+def test_literal_parameters_run_and_are_checked(tmp_path, notebook_factory):
+    notebook_factory("lit", 'from typing import Literal\n'
+                            'mode: Literal["did", "its"] = "did"  # design',
+                     "from researchkit.run_context import record_results\n"
+                     "record_results(mode=mode)")
+    good = write_study(tmp_path, "  - notebook: nbs/lit.ipynb\n    parameters: {mode: its}\n")
+    summary = run_study(good, out=tmp_path / "runs", progress=lambda m: None)
+    assert summary.ok
+    assert json.loads((summary.folder / "lit" / "results.json").read_text()) == {"mode": "its"}
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "nbs").symlink_to(tmp_path / "nbs")
+    path = write_study(bad, "  - notebook: nbs/lit.ipynb\n    parameters: {mode: rdd}\n")
+    with pytest.raises(ParameterError, match="expected Literal"):
+        run_study(path, out=tmp_path / "runs", progress=lambda m: None)

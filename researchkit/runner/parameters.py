@@ -10,6 +10,11 @@ documents it::
     study: str = ""                     # study file; "" = the bundled example
     segments: list[str] | None = None   # segment columns to break down by
 
+The cell may also import ``Literal``/``Optional``/``Any`` from ``typing`` (module-level
+annotations are evaluated when the cell runs, so ``Literal`` must be defined)::
+
+    from typing import Literal
+
 The type is the annotation when given, else the type of the default. Allowed annotations:
 ``int, float, str, bool, list, dict, list[T], dict[str, T], T | None, Optional[T],
 Literal[...]``. An ``int`` is accepted where a ``float`` is expected; nothing else is converted.
@@ -28,6 +33,8 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 from researchkit.errors import ParameterError
 
 __all__ = ["ParameterSpec", "check_value", "parse_parameters_cell"]
+
+_TYPING_NAMES = {"Literal", "Optional", "Any"}
 
 _NAMES: dict[str, Any] = {
     "int": int,
@@ -137,6 +144,9 @@ def parse_parameters_cell(source: str, *, notebook: str) -> dict[str, ParameterS
             name, value_node, ann_node = stmt.targets[0].id, stmt.value, None
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
             continue  # a docstring-like note
+        elif (isinstance(stmt, ast.ImportFrom) and stmt.module == "typing"
+              and {a.name for a in stmt.names} <= _TYPING_NAMES):
+            continue  # module-level annotations are evaluated, so Literal must be imported
         else:
             raise ParameterError(
                 "the parameters cell may only hold assignments of literal defaults",
