@@ -315,14 +315,19 @@ def transition_homogeneity(
                         "waves (two pairs of waves)", column=wave, got=pf.n_waves)
     levels = _states(data, brand, states)
     pairs = wave_pairs(data, brand, respondent, wave, waves=pf.waves)
-    period = pd.Categorical(pairs["from_wave"].map(lambda v: pf.waves.index(v)
-                                                   if v in pf.waves else -1))
+    m = len(levels)
+    T = pf.n_waves - 1
+    position = {v: k for k, v in enumerate(pf.waves)}
+    t_code = pairs["from_wave"].map(position).to_numpy(dtype=np.int64)
+    i_code = np.asarray(pd.Categorical(pairs["from"], categories=levels).codes)
+    j_code = np.asarray(pd.Categorical(pairs["to"], categories=levels).codes)
+    cube = np.bincount((i_code * T + t_code) * m + j_code,
+                       minlength=m * T * m).reshape(m, T, m).astype(float)
     rows = []
-    for s in levels:
-        sub = pairs.loc[pairs["from"] == s]
-        if sub.empty:
+    for i, s in enumerate(levels):
+        tab = cube[i]
+        if tab.sum() == 0:
             continue
-        tab = pd.crosstab(np.asarray(period)[sub.index.to_numpy()], sub["to"]).to_numpy()
         tab = tab[tab.sum(axis=1) > 0][:, tab.sum(axis=0) > 0]
         T_i, m_i = tab.shape
         if T_i < 2 or m_i < 2:
