@@ -47,7 +47,7 @@ def test_missing_ids_and_waves_are_problems_not_crashes():
     t = validate_panel(df).problems
     assert t["check"].tolist() == ["missing respondent id", "missing wave"]
     assert t["rows"].tolist() == ["2", "3"]
-    with pytest.raises(DataError, match="row 2.*missing respondent id"):
+    with pytest.raises(DataError, match=r"row 2.*missing respondent id"):
         panel_frame(df)
 
 
@@ -95,7 +95,7 @@ def test_structural_errors():
         validate_panel([1, 2])
     with pytest.raises(DataError, match="no rows"):
         validate_panel(pd.DataFrame({"respondent": [], "wave": []}))
-    with pytest.raises(DataError, match="column 'wave'.*column not found"):
+    with pytest.raises(DataError, match=r"column 'wave'.*column not found"):
         validate_panel(pd.DataFrame({"respondent": [1], "wv": [1]}))
     with pytest.raises(DataError, match="at least two waves"):
         validate_panel(pd.DataFrame({"respondent": [1, 2], "wave": [1, 1]}))

@@ -211,7 +211,8 @@ def panel_frame(
         pos = int(np.flatnonzero(dup)[0])
         raise DataError(
             f"respondent {_plain(data[respondent].iloc[pos])!r} answers wave "
-            f"{_plain(data[wave].iloc[pos])!r} more than once ({int(dup.sum())} duplicate rows in all)",
+            f"{_plain(data[wave].iloc[pos])!r} more than once "
+            f"({int(dup.sum())} duplicate rows in all)",
             row=row_label(data, pos), column=f"{respondent}/{wave}",
             hint="keep one row per respondent-wave; validate_panel() lists every duplicate")
     return PanelFrame(data=data, respondent=respondent, wave=wave, waves=levels,

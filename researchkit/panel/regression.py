@@ -263,7 +263,7 @@ def fixed_effects(
     else:
         V1, g1, c1 = crv1(codes)
         V2, g2, c2 = crv1(wpos)
-        V12, g12, c12 = crv1(codes * pf.n_waves + wpos)
+        V12, _g12, c12 = crv1(codes * pf.n_waves + wpos)
         V = V1 + V2 - V12
         evals, evecs = np.linalg.eigh((V + V.T) / 2)
         if evals.min() < 0:

@@ -37,6 +37,7 @@ from researchkit.results import Result
 __all__ = [
     "SwitchingFlows",
     "SwitchingMatrix",
+    "brand_shares",
     "gains_losses",
     "net_change_by_wave",
     "switching_matrix",
@@ -311,3 +312,23 @@ def net_change_by_wave(
         t.insert(0, "from_wave", res.details["from_wave"])
         frames.append(t)
     return pd.concat(frames, ignore_index=True)
+
+
+def brand_shares(
+    data: pd.DataFrame, brand: str, respondent: str = "respondent", wave: str = "wave", *,
+    weight: str | None = None, states: Sequence[Any] | None = None,
+    waves: Sequence[Any] | None = None,
+) -> pd.DataFrame:
+    """(Weighted) share of each brand among the respondents of each wave.
+
+    Returns a DataFrame with one row per wave (in order) and one column per brand; rows sum to
+    1. Rows with a missing brand are left out of their wave.
+    """
+    pf = panel_frame(data, respondent, wave, waves=waves,
+                     columns={"brand": brand, "weight": weight})
+    levels = _states(data, brand, states)
+    w = _weights(data, weight)
+    rows = [_wave_shares(data, brand, w, pf.wave_pos == k, levels) for k in range(pf.n_waves)]
+    out = pd.DataFrame(rows, index=pd.Index([_fmt(v) for v in pf.waves], name=wave))
+    out.columns.name = brand
+    return out

@@ -249,7 +249,7 @@ def validate_panel(
     n_present = presence.sum(axis=1)
     for r in np.flatnonzero(n_present < span):
         gaps_at = [k for k in range(first[r], last[r] + 1) if not presence[r, k]]
-        back_at = [k for k in range(gaps_at[0], last[r] + 1) if presence[r, k]][0]
+        back_at = next(k for k in range(gaps_at[0], last[r] + 1) if presence[r, k])
         rows_r = ok_rows[(resp_code == r) & (wave_pos == back_at)]
         add("re-entry after dropout", "warning",
             f"absent from wave(s) {', '.join(str(_fmt_wave(levels[k])) for k in gaps_at)}, "
