@@ -76,6 +76,17 @@ def test_bootstrap_is_seeded_and_matches_binomial_errors():
     assert np.all((ci["ci_low"] <= p) & (p <= ci["ci_high"]))
 
 
+def test_bootstrap_in_chunks_gives_the_same_numbers(monkeypatch):
+    import researchkit.panel.forecast as fc
+
+    sim = ds.brand_panel(n=300, waves=3, seed=2)
+    whole = markov_forecast(sim.data, "brand", n_boot=60, seed=5)
+    monkeypatch.setattr(fc, "_BOOT_CELLS", 300 * 7)  # chunks of 7 resamples
+    chunked = markov_forecast(sim.data, "brand", n_boot=60, seed=5)
+    pd.testing.assert_frame_equal(whole.forecast, chunked.forecast)
+    pd.testing.assert_frame_equal(whole.matrix_ci, chunked.matrix_ci)
+
+
 def test_forecast_recovers_simulated_steady_state():
     sim = ds.brand_panel(n=4000, waves=6, seed=21)
     res = markov_forecast(sim.data, "brand", weight="weight", n_boot=300, seed=1,

@@ -36,6 +36,9 @@ from researchkit.results import Result
 
 __all__ = ["MarkovForecast", "markov_forecast", "transition_homogeneity"]
 
+#: Largest number of resample × respondent counts held in memory at once in the bootstrap.
+_BOOT_CELLS = 4_000_000
+
 
 @dataclass(eq=False)
 class MarkovForecast(Result):
@@ -200,8 +203,17 @@ def markov_forecast(
     n_failed = 0
     if n_boot:
         rng = make_rng(seed)
-        M = rng.multinomial(R, np.full(R, 1.0 / R), size=int(n_boot)).astype(float)
-        Cb = (M @ C).reshape(-1, m, m)
+        # resample counts per respondent, drawn in chunks to bound memory (n_boot × R)
+        chunk = max(1, min(int(n_boot), _BOOT_CELLS // max(R, 1)))
+        Cb = np.empty((int(n_boot), m * m))
+        Sb = np.empty((int(n_boot), m))
+        p_resp = np.full(R, 1.0 / R)
+        for start in range(0, int(n_boot), chunk):
+            stop = min(start + chunk, int(n_boot))
+            M = rng.multinomial(R, p_resp, size=stop - start).astype(float)
+            Cb[start:stop] = M @ C
+            Sb[start:stop] = M @ S
+        Cb = Cb.reshape(-1, m, m)
         tot_b = Cb.sum(axis=2)
         good = np.all(tot_b > 0, axis=1)
         Pb = np.full_like(Cb, np.nan)
@@ -209,7 +221,6 @@ def markov_forecast(
         if fixed_initial:
             sb = np.broadcast_to(s0.to_numpy(), (int(n_boot), m)).copy()
         else:
-            Sb = M @ S
             sb = Sb / Sb.sum(axis=1, keepdims=True)
         paths = np.empty((int(n_boot), int(periods) + 1, m))
         paths[:, 0] = sb
