@@ -252,9 +252,11 @@ def cohen_kappa(
         warnings.append(f"{boot.n_failed} bootstrap resamples had undefined kappa and were "
                         "dropped")
     kind = "unweighted" if weights is None else f"{weights}-weighted"
-    method = (f"Cohen's kappa, {kind} ({k} categories{'' if weights is None else ' in order ' + str(labels)}); "
-              f"{int((~both).sum())} units not coded by both coders left out; "
-              f"{boot_method_text(n_boot if boot.replicates.size or boot.n_failed else 0, ci_level, seed)}; "
+    in_order = "" if weights is None else f" in order {labels}"
+    boot_text = boot_method_text(n_boot if boot.replicates.size or boot.n_failed else 0,
+                                 ci_level, seed)
+    method = (f"Cohen's kappa, {kind} ({k} categories{in_order}); "
+              f"{int((~both).sum())} units not coded by both coders left out; {boot_text}; "
               "p-value: z test of kappa = 0 with the Fleiss-Cohen-Everitt (1969) variance "
               "under H0")
     return Result(

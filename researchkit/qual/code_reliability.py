@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from researchkit.qual._bootstrap import boot_method_text, check_boot_args
-from researchkit.qual.agreement import _kappa_from_tables, _disagreement_weights
+from researchkit.qual.agreement import _disagreement_weights, _kappa_from_tables
 from researchkit.qual.coding import presence
 from researchkit.qual.krippendorff import REFERENCE, alpha_from_matrix
 from researchkit.results import Result

@@ -183,7 +183,7 @@ class _Interval(_Stats):
 class _Ordinal(_Stats):
     def __init__(self, x: np.ndarray, mask: np.ndarray, m: np.ndarray) -> None:
         super().__init__(x, mask, m)
-        values, inverse, freq = np.unique(x[mask], return_inverse=True, return_counts=True)
+        _, inverse, freq = np.unique(x[mask], return_inverse=True, return_counts=True)
         midrank = np.cumsum(freq) - freq / 2.0
         ranks = np.full(x.shape, np.nan)
         ranks[mask] = midrank[inverse.ravel()]

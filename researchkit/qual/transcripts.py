@@ -130,12 +130,12 @@ def _parse_lines(lines: Iterable[tuple[int, str]], problems: _Problems, *,
             body = line[lead.end():]
         found = _split_speaker(body)
         if found is None:
-            if start is not None or _ANY_LEAD_TS.match(line) and lead is None:
+            if start is not None or (_ANY_LEAD_TS.match(line) and lead is None):
                 problems.add(number, raw, "a timestamp without a 'Speaker: text' label")
                 continue
             if not turns:
                 problems.add(number, raw, "no 'Speaker: text' label and no earlier turn to "
-                             f"continue (pass header_lines=... to skip a title block)")
+                             "continue (pass header_lines=... to skip a title block)")
                 continue
             if not continuation:
                 problems.add(number, raw, "no 'Speaker: text' label")
