@@ -211,7 +211,7 @@ _SEGMENT_MULT = {
 
 
 def _hms(seconds: float) -> str:
-    s = int(round(seconds))
+    s = round(seconds)
     return f"{s // 3600:02d}:{(s % 3600) // 60:02d}:{s % 60:02d}"
 
 
@@ -475,9 +475,11 @@ def simulate_open_ends(
     Returns
     -------
     Simulated
-        ``data``: ``responses`` (``respondent_id, customer_segment, age_group, channels, ch_*`` flags,
-        ``n_channels, satisfaction, satisfaction_group, why``), ``codings`` (``coder_a`` on
-        every non-empty answer, ``coder_b`` on the double-coded share), ``true_codings``.
+        ``data``: ``responses`` (``respondent_id, customer_segment, age_group, channels``,
+        ``ch_*`` flags, ``n_channels, satisfaction, satisfaction_group, why``),
+        ``codings`` (``coder_a`` on every non-empty answer, ``coder_b`` on the double-coded
+        share), ``assignments`` (which answers each coder reviewed; segment ids are
+        ``why:<respondent_id>``), ``true_codings``.
         ``truth``: ``kappa`` (= r²), ``reliability``, ``expected_share`` per code by segment
         and by satisfaction group (mean probability among non-empty answers), ``prevalence``.
     """
@@ -553,8 +555,12 @@ def simulate_open_ends(
         "expected_share_by_satisfaction": by(sat_group),
         "n_answered": int(answered.sum()), "n_double_coded": int(second.sum()),
     }
+    assignments = pd.concat([
+        pd.DataFrame({"segment": seg_ids, "coder": "coder_a"}),
+        pd.DataFrame({"segment": seg_ids[second], "coder": "coder_b"})], ignore_index=True)
     return Simulated(
-        data={"responses": responses, "codings": codings, "true_codings": true_codings},
+        data={"responses": responses, "codings": codings, "assignments": assignments,
+              "true_codings": true_codings},
         truth=truth,
         description=(f"{n} simulated answers to an omnichannel CX survey: segment, channels "
                      f"used, satisfaction 1-5 and the open 'why' answer; every answer coded by "

@@ -24,7 +24,7 @@ from researchkit.qual.agreement import (
     pairwise_agreement,
     percent_agreement,
 )
-from researchkit.qual.code_reliability import code_reliability
+from researchkit.qual.code_reliability import code_reliability, plot_code_reliability
 from researchkit.qual.codebook import Code, Codebook, load_codebook, parse_codebook
 from researchkit.qual.coding import (
     CODING_COLUMNS,
@@ -79,6 +79,7 @@ __all__ = [
     "parse_transcript",
     "percent_agreement",
     "plot_code_frequencies",
+    "plot_code_reliability",
     "presence",
     "read_codings",
     "read_qdc",

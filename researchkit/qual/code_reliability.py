@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from researchkit.errors import ParameterError
 from researchkit.qual._bootstrap import boot_method_text, check_boot_args
 from researchkit.qual.agreement import _disagreement_weights, _kappa_from_tables
 from researchkit.qual.coding import presence
@@ -22,9 +23,11 @@ from researchkit.qual.krippendorff import REFERENCE, alpha_from_matrix
 from researchkit.results import Result
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from researchkit.qual.codebook import Codebook
 
-__all__ = ["code_reliability"]
+__all__ = ["code_reliability", "plot_code_reliability"]
 
 POOLED = "(all codes)"
 
@@ -168,3 +171,31 @@ def code_reliability(
                  "n_suggestions_ignored": info["n_suggestions_ignored"]},
         warnings=warnings, reference=REFERENCE,
     )
+
+
+def plot_code_reliability(result: Result, *, title: str | None = None) -> Figure:
+    """Forest plot of a :func:`code_reliability` result: alpha and interval per code, with
+    Krippendorff's .667 and .800 thresholds."""
+    from researchkit.plots import PALETTE, new_figure
+
+    table = result.table
+    if table is None or "alpha" not in table.columns:
+        raise ParameterError("expected the result of code_reliability()", parameter="result")
+    t = table.iloc[::-1].reset_index(drop=True)
+    fig, ax = new_figure(height=max(3.0, 0.4 * len(t) + 1.2))
+    y = np.arange(len(t))
+    pooled = t["code"].eq(POOLED).to_numpy()
+    lo = (t["alpha"] - t["alpha_ci_low"]).clip(lower=0).fillna(0)
+    hi = (t["alpha_ci_high"] - t["alpha"]).clip(lower=0).fillna(0)
+    ax.errorbar(t["alpha"], y, xerr=[lo, hi], fmt="none", ecolor="#888888", capsize=3)
+    ax.scatter(t["alpha"][~pooled], y[~pooled], color=PALETTE[0], zorder=3, label="code")
+    ax.scatter(t["alpha"][pooled], y[pooled], color=PALETTE[1], marker="D", s=50, zorder=3,
+               label="all codes pooled")
+    for x, style in ((0.667, ":"), (0.8, "--")):
+        ax.axvline(x, color="#555555", linestyle=style, linewidth=1)
+    ax.set_yticks(y, t["label"])
+    ax.set_xlabel("Krippendorff's alpha (presence/absence)")
+    ax.set_xlim(min(0.0, float(np.nanmin(t["alpha_ci_low"].fillna(t["alpha"]))) - 0.05), 1.02)
+    ax.set_title(title or "Inter-coder reliability by code")
+    ax.legend(loc="lower left")
+    return fig
