@@ -140,6 +140,7 @@ def code_reliability(
         "alpha_ci_low": pci[0] if pci else np.nan, "alpha_ci_high": pci[1] if pci else np.nan,
     })
     table = pd.DataFrame(rows)
+    n_pairable = int(table["n_units"].iloc[0]) if len(table) > 1 else 0
     warnings = []
     low = table[(table["code"] != POOLED) & (table["alpha"] < 0.667)]["code"].tolist()
     if low:
@@ -163,9 +164,10 @@ def code_reliability(
               + ("; Cohen's kappa on the same data" if len(coders_used) == 2 else ""))
     return Result(
         name="Per-code reliability (presence/absence)", estimate=pooled["alpha"],
-        method=method, ci=pci, ci_level=ci_level if pci else None, n=info["n_units"],
+        method=method, ci=pci, ci_level=ci_level if pci else None, n=n_pairable,
         table=table,
         details={"uncoded": uncoded, "n_units": info["n_units"],
+                 "n_pairable_units": n_pairable,
                  "n_uncoded_excluded": info["n_uncoded_excluded"],
                  "n_codes": len(tables), "coders": coders_used,
                  "n_suggestions_ignored": info["n_suggestions_ignored"]},

@@ -110,6 +110,7 @@ def cooccurrence_heatmap(matrix: pd.DataFrame, *, title: str | None = None,
     fmt = "d" if matrix.attrs.get("measure", "count") == "count" else ".2f"
     sns.heatmap(matrix, mask=mask, cmap=SEQUENTIAL_CMAP, annot=annotate and n <= 20, fmt=fmt,
                 square=True, linewidths=0.5, cbar_kws={"shrink": 0.7}, ax=ax)
+    ax.grid(False)
     unit = matrix.attrs.get("unit", "segment")
     ax.set_title(title or f"Code co-occurrence ({matrix.attrs.get('measure', 'count')}, "
                  f"per {unit})")
