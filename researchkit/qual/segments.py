@@ -94,9 +94,10 @@ def join_participants(
         raise DataError("participant ids must be present and unique", column=participant,
                         got=dup or "missing ids")
     match_on = [document, label] if document else [label]
-    dup = participants.duplicated(match_on, keep=False)
+    folded = participants[match_on].astype(str).apply(lambda c: c.str.casefold())
+    dup = folded.duplicated(keep=False)
     if dup.any():
-        raise DataError("two participants share a speaker label"
+        raise DataError("two participants share a speaker label (compared ignoring case)"
                         + (" within one document" if document else ""), column=label,
                         got=participants.loc[dup, match_on].astype(str).values.tolist()[:5],
                         hint=None if document else "pass document=... if labels repeat across "
