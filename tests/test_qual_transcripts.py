@@ -183,7 +183,7 @@ def test_docx_paragraphs_and_tables(tmp_path):
         read_transcript(bad)
     notzip = tmp_path / "x.docx"
     notzip.write_text("hello")
-    with pytest.raises(DataError, match="not a .docx file"):
+    with pytest.raises(DataError, match=r"not a \.docx file"):
         read_transcript(notzip)
 
 

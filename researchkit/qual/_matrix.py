@@ -115,7 +115,11 @@ def value_matrix(
     cols = list(data.columns)
     if level == "nominal":
         if all(_is_numeric(data[c]) for c in cols):
-            flat = data.to_numpy(dtype=np.float64).ravel()
+            num = data.to_numpy(dtype=np.float64)
+            fast = _small_integer_codes(num)
+            if fast is not None:
+                return fast
+            flat = num.ravel()
         else:
             flat = data.to_numpy(dtype=object).ravel()
         codes, uniques = pd.factorize(flat, use_na_sentinel=True)
@@ -163,6 +167,26 @@ def value_matrix(
         raise DataError("infinite value", row=str(data.index[where[0]]),
                         column=str(cols[where[1]]), expected="finite numbers or NaN")
     return out, None
+
+
+def _small_integer_codes(x: np.ndarray) -> tuple[np.ndarray, list[Any]] | None:
+    """Whole-number categories in a small range: codes = value − min, without hashing."""
+    finite = x[~np.isnan(x)]
+    if finite.size == 0 or not np.isfinite(finite).all():
+        return None
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi - lo > 100_000 or not np.array_equal(finite, np.floor(finite)):
+        return None
+    present = np.flatnonzero(np.bincount((finite - lo).astype(np.intp)))
+    if present.size == hi - lo + 1:
+        codes = x - lo
+    else:  # gaps: renumber the values that occur, keeping their order
+        lookup = np.full(int(hi - lo) + 1, -1.0)
+        lookup[present] = np.arange(present.size)
+        codes = np.full(x.shape, np.nan)
+        ok = ~np.isnan(x)
+        codes[ok] = lookup[(x[ok] - lo).astype(np.intp)]
+    return codes, [int(v + lo) for v in present]
 
 
 def _categorical_order(data: pd.DataFrame) -> list[Any] | None:

@@ -119,12 +119,13 @@ class _Stats:
 def _pair_count_sq(x: np.ndarray, m: np.ndarray) -> np.ndarray:
     """Σ_c n_uc² per unit, by comparing coders pairwise (NaN never equals NaN)."""
     k = x.shape[1]
-    out = m.astype(np.float64).copy()
+    cols = np.ascontiguousarray(x.T)
+    agree = np.zeros(x.shape[0], dtype=np.int64)
     for i in range(k):
-        xi = x[:, i]
+        xi = cols[i]
         for j in range(i + 1, k):
-            out += 2.0 * (xi == x[:, j])
-    return out
+            agree += xi == cols[j]
+    return m + 2.0 * agree
 
 
 class _Nominal(_Stats):
@@ -234,14 +235,18 @@ def _ratio_quadform(values: np.ndarray, freq: np.ndarray, block_cells: int = 2_0
     big_v = v.size
     block = max(1, block_cells // max(big_v, 1))
     out = np.zeros(freq.shape[0])
+    positive = big_v == 0 or v.min() > 0   # then c + k > 0 for every pair: no 0/0 to guard
     with np.errstate(invalid="ignore", divide="ignore"):
         for s in range(0, big_v, block):
             e = min(big_v, s + block)
             vr = v[s:e, None]
             vc = v[None, s:]
             tot = vr + vc
-            d = (vr - vc) / tot
-            d = np.where(tot > 0, d * d, 0.0)
+            d = vr - vc
+            d /= tot
+            d *= d
+            if not positive:
+                d[tot == 0] = 0.0
             diag = freq[:, s:e] @ d[:, : e - s].T
             off = freq[:, e:] @ d[:, e - s:].T if e < big_v else 0.0
             out += (freq[:, s:e] * (diag + 2.0 * off)).sum(axis=1)
