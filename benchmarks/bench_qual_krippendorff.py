@@ -151,7 +151,9 @@ def main() -> None:
     for r in rows:
         spec = CASES[r["case"]]
         boot = f" + {spec['n_boot']} bootstrap" if spec.get("n_boot") else ""
-        fmt = (lambda k, f: f.format(r[k]) if k in r else "–")  # noqa: E731
+        def fmt(k: str, f: str, r: dict = r) -> str:
+            return f.format(r[k]) if k in r else "–"
+
         print(f"| {r['case']} | {spec['level']}{boot} | {spec['units']:,} × {spec['coders']} | "
               f"{r.get('distinct', '–')} | {r['impl']} | {r['status']} | "
               f"{fmt('seconds', '{:.3f}')} | {fmt('peak_mb', '{:.0f}')} | "
