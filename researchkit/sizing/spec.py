@@ -173,7 +173,11 @@ class RampModel(_Model):
 
 
 class SizingSpecModel(_Model):
-    """The whole sizing spec (see the module docstring)."""
+    """The whole sizing spec (see the module docstring).
+
+    The sections are validated one item at a time (:func:`_build`), so that a problem in one
+    input does not hide the problems of the others.
+    """
 
     title: str = Field(min_length=1)
     description: str = ""
@@ -183,11 +187,44 @@ class SizingSpecModel(_Model):
     period: str = "year"
     as_of: dt.date | None = None
     max_source_age_days: int = Field(default=730, gt=0)
-    inputs: dict[str, InputModel] = Field(min_length=1)
-    correlations: list[CorrelationModel] = Field(default_factory=list)
-    top_down: ChainModel | None = None
-    bottom_up: ChainModel | None = None
-    ramp: RampModel | None = None
+    inputs: dict[str, Any] = Field(min_length=1)
+    correlations: list[Any] = Field(default_factory=list)
+    top_down: Any = None
+    bottom_up: Any = None
+    ramp: Any = None
+
+
+@dataclass
+class _Parsed:
+    """The spec with every section validated item by item (invalid items left out)."""
+
+    top: SizingSpecModel
+    inputs: dict[str, InputModel]
+    bad_inputs: set[str]
+    correlations: list[tuple[int, CorrelationModel]]
+    chains: dict[str, ChainModel]
+    ramp: RampModel | None
+
+
+def _validate_part(model: type[Any], data: Any, prefix: tuple[str | int, ...],
+                   problems: ProblemList) -> Any:
+    """Validate one part of the spec; its pydantic errors are added under ``prefix``."""
+    from pydantic import ValidationError
+
+    from researchkit.config import _is_union_tag, _pydantic_message
+
+    if data is None:
+        problems.add(prefix, "is empty; expected a mapping of fields")
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = [p for p in err.get("loc", ()) if not _is_union_tag(p)]
+            if loc and loc[0] == "__root__":
+                loc = loc[1:]
+            problems.add((*prefix, *loc), _pydantic_message(err))
+        return None
 
 
 # -- the validated spec ---------------------------------------------------------------------
@@ -312,18 +349,22 @@ def _range_problem(kind: str, dist: Distribution) -> str | None:
     s_lo, s_hi = dist.support
     what = {"share": "a share", "count": "a count", "rate": "a rate", "price": "a price",
             "money": "a money amount"}[kind]
-    allowed = "[0, 1]" if kind == "share" else "0 or more"
+    allowed = "lie in [0, 1]" if kind == "share" else "be 0 or more"
+    if dist.is_point:
+        if not lo <= s_lo <= hi:
+            return f"{what} must {allowed}, got {s_lo:,.6g}"
+        return None
     if math.isfinite(s_lo) and math.isfinite(s_hi):
         if s_lo < lo or s_hi > hi:
             bad = s_lo if s_lo < lo else s_hi
-            return (f"{what} must be {allowed}, but this {dist.kind} distribution reaches "
+            return (f"{what} must {allowed}, but this {dist.kind} distribution reaches "
                     f"{bad:,.6g}")
         return None
     q_lo, q_hi = (float(x) for x in dist.ppf(np.array([TAIL, 1 - TAIL])))
     if q_lo < lo or q_hi > hi:
         side, value = ("below", q_lo) if q_lo < lo else ("above", q_hi)
         limit = lo if q_lo < lo else hi
-        return (f"{what} must be {allowed}, but more than {TAIL:.2%} of this "
+        return (f"{what} must {allowed}, but more than {TAIL:.2%} of this "
                 f"{dist.kind} distribution lies {side} {limit:g} (its "
                 f"{(TAIL if side == 'below' else 1 - TAIL):.2%} percentile is {value:,.6g}); "
                 "use a bounded distribution (pert, triangular, uniform) or an interval with "
@@ -367,10 +408,10 @@ def correlation_groups(
     return groups
 
 
-def _check_inputs(model: SizingSpecModel, problems: ProblemList
-                  ) -> dict[str, SizingInput]:
+def _check_inputs(parsed: _Parsed, problems: ProblemList) -> dict[str, SizingInput]:
     out: dict[str, SizingInput] = {}
-    for name, inp in model.inputs.items():
+    model = parsed.top
+    for name in model.inputs:
         where: tuple[str | int, ...] = ("inputs", name)
         ok = True
         if not name.isidentifier() or name.startswith("_"):
@@ -381,6 +422,9 @@ def _check_inputs(model: SizingSpecModel, problems: ProblemList
             problems.add(where, f"{name!r} is reserved (tam, sam, som, min, max); rename the "
                                 "input")
             ok = False
+        inp = parsed.inputs.get(name)
+        if inp is None:
+            continue
         params = inp.distribution_params()
         kind = inp.dist
         if kind is None:
@@ -410,11 +454,12 @@ def _check_inputs(model: SizingSpecModel, problems: ProblemList
     return out
 
 
-def _check_correlations(model: SizingSpecModel, inputs: dict[str, SizingInput],
+def _check_correlations(parsed: _Parsed, inputs: dict[str, SizingInput],
                         problems: ProblemList) -> tuple[Correlation, ...]:
+    model = parsed.top
     out: list[Correlation] = []
     seen: dict[frozenset[str], int] = {}
-    for i, c in enumerate(model.correlations):
+    for i, c in parsed.correlations:
         where: tuple[str | int, ...] = ("correlations", i)
         a, b = c.inputs
         bad = False
@@ -500,16 +545,16 @@ def _check_chain(name: str, chain: ChainModel, names: set[str], problems: Proble
     return Chain(name, chain.measure, levels, price, chain.description)
 
 
-def _check_ramp(model: SizingSpecModel, chains: dict[str, Chain], problems: ProblemList
+def _check_ramp(parsed: _Parsed, chains: dict[str, Chain], problems: ProblemList
                 ) -> RampSpec | None:
-    ramp = model.ramp
+    ramp = parsed.ramp
     if ramp is None:
         return None
     ok = True
     chain = ramp.chain or next(iter(chains), None)
     if chain is None:
         return None
-    if ramp.chain is not None and getattr(model, ramp.chain) is None:
+    if ramp.chain is not None and ramp.chain not in parsed.chains:
         problems.add(("ramp", "chain"), f"the spec has no {ramp.chain} chain")
         ok = False
     elif chain in chains and ramp.level not in chains[chain].levels:
@@ -554,26 +599,45 @@ def _build(doc: YamlDocument | Any, *, source: str | None) -> SizingSpec:
         problems.raise_if_any()
     model = validate_model(SizingSpecModel, doc, what="sizing spec", source=source,
                            problems=problems)
-    inputs = _check_inputs(model, problems)
-    correlations = _check_correlations(model, inputs, problems)
+    parsed_inputs: dict[str, InputModel] = {}
+    for name, raw in model.inputs.items():
+        item = _validate_part(InputModel, raw, ("inputs", name), problems)
+        if item is not None:
+            parsed_inputs[str(name)] = item
+    correlations = []
+    for i, raw in enumerate(model.correlations):
+        item = _validate_part(CorrelationModel, raw, ("correlations", i), problems)
+        if item is not None:
+            correlations.append((i, item))
+    chain_models: dict[str, ChainModel] = {}
+    for cname in CHAINS:
+        raw = getattr(model, cname)
+        if raw is not None:
+            item = _validate_part(ChainModel, raw, (cname,), problems)
+            if item is not None:
+                chain_models[cname] = item
+    ramp_model = _validate_part(RampModel, model.ramp, ("ramp",), problems) \
+        if model.ramp is not None else None
+    parsed = _Parsed(model, parsed_inputs, set(model.inputs) - set(parsed_inputs),
+                     correlations, chain_models, ramp_model)
+    inputs = _check_inputs(parsed, problems)
+    correlations_ = _check_correlations(parsed, inputs, problems)
     chains: dict[str, Chain] = {}
     if model.top_down is None and model.bottom_up is None:
         problems.add((), "give a top_down chain, a bottom_up chain, or both")
     names = set(model.inputs)
-    for cname in CHAINS:
-        cm = getattr(model, cname)
-        if cm is not None:
-            chain = _check_chain(cname, cm, names, problems)
-            if chain is not None:
-                chains[cname] = chain
-    ramp = _check_ramp(model, chains, problems)
+    for cname, cm in chain_models.items():
+        chain = _check_chain(cname, cm, names, problems)
+        if chain is not None:
+            chains[cname] = chain
+    ramp = _check_ramp(parsed, chains, problems)
     problems.raise_if_any()
     used = {n for c in chains.values() for e in [*c.levels.values(), c.price] if e is not None
             for n in e.names}
     unused = [n for n in inputs if n not in used]
     warnings = tuple(f"input {n!r} is not used by any chain" for n in unused)
     return SizingSpec(
-        title=model.title, inputs=inputs, chains=chains, correlations=correlations,
+        title=model.title, inputs=inputs, chains=chains, correlations=correlations_,
         description=model.description, region=model.region, currency=model.currency,
         unit=model.unit, period=model.period, as_of=model.as_of,
         max_source_age_days=model.max_source_age_days, ramp=ramp, source=source,
