@@ -16,6 +16,7 @@ Sizing model
 * :func:`tornado`, :func:`variance_shares` - which inputs matter.
 * :func:`reconcile` - top-down vs bottom-up, overlap flag, gap drivers.
 * :func:`staleness` - inputs whose desk sources are too old.
+* :func:`resolve_sizing_spec` - the spec a notebook uses (given, the study's, or the example).
 
 Bass diffusion
 --------------
@@ -68,6 +69,7 @@ from researchkit.sizing.figures import (
     reconciliation_figure,
     tornado_figure,
 )
+from researchkit.sizing.locate import resolve_sizing_spec
 from researchkit.sizing.model import evaluate
 from researchkit.sizing.reconcile import Reconciliation, reconcile
 from researchkit.sizing.sensitivity import first_order_index, tornado, variance_shares
@@ -117,6 +119,7 @@ __all__ = [
     "ramp_figure",
     "reconcile",
     "reconciliation_figure",
+    "resolve_sizing_spec",
     "simulate",
     "sizing_spec_from_dict",
     "som_ramp",

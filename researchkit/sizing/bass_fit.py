@@ -348,6 +348,7 @@ def fit_bass(
     diag = residual_diagnostics(resid, y)
     warnings += _diag_warnings(diag)
     peak = bass_peak(p, q, m)
+    warnings += _saturation_warnings(n, peak["t_peak"], float(y.sum()), m)
     table = _param_table(("p", "q", "m"), (p, q, m), (se["p"], se["q"], se["m"]), level,
                          max(dof, 1))
     method = (f"Non-linear least squares (trust-region reflective, bounds p in [1e-8, 1], q in "
@@ -364,6 +365,17 @@ def fit_bass(
         p=p, q=q, m=m, se=se, cov=cov, estimator="nls", curve=curve, labels=labels,
         observed=y, fitted=fitted, residuals=-resid, diagnostics=diag,
     )
+
+
+def _saturation_warnings(n: int, t_peak: float, observed: float, m: float) -> list[str]:
+    out = []
+    if np.isfinite(t_peak) and n < t_peak:
+        out.append(f"the history ends before the estimated peak (period {t_peak:.1f}): m and q "
+                   "are poorly determined until sales have peaked (Heeler & Hustad 1980)")
+    if np.isfinite(m) and m > 20 * observed:
+        out.append(f"only {observed / m:.1%} of the estimated m has adopted so far: m is "
+                   "extrapolated far beyond the data")
+    return out
 
 
 # -- OLS (Bass 1969) -----------------------------------------------------------------------
@@ -443,6 +455,7 @@ def fit_bass_ols(
         warnings.append("m is below the adopters already observed")
     peak = bass_peak(p, q, m) if p > 0 and q >= 0 else {"t_peak": float("nan"),
                                                         "peak_rate": float("nan")}
+    warnings += _saturation_warnings(n, peak["t_peak"], float(y.sum()), m)
     return BassFit(
         name="Bass diffusion fit (OLS, Bass 1969)", estimate={"p": p, "q": q, "m": m},
         method=("Ordinary least squares of adopters on cumulative adopters before the period "

@@ -147,6 +147,7 @@ def forecast_bass(
     if interval == "prediction":
         sims[:, n:] += rng.normal(0.0, s, (n_boot, horizon))
     lo, _, hi = _quantiles(sims, level)
+    lo = np.maximum(lo, 0.0)
     cum_obs = np.cumsum(y)
     cum_point = np.concatenate([cum_obs, cum_obs[-1] + np.cumsum(point[n:])])
     cum_sims = np.concatenate([np.tile(cum_obs, (n_boot, 1)),
@@ -171,7 +172,8 @@ def forecast_bass(
                 f"parametric bootstrap: {n_boot} histories simulated from the fitted values plus "
                 f"N(0, {s:.4g}^2) errors, each refitted ({fit.estimator.upper()})"
                 + ("; fresh period errors added to forecasts" if interval == "prediction"
-                   else "") + ". Cumulative = observed to date + forecast."),
+                   else "") + "; lower bounds floored at 0 adopters. Cumulative = observed to "
+                "date + forecast."),
         n=n, table=table, warnings=warnings,
         details={"horizon": horizon, "n_boot": n_boot, "failed_refits": failed,
                  "residual_sd": s, "interval": interval},

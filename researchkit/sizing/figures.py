@@ -103,7 +103,7 @@ def tornado_figure(tornado_result: Any, *, top: int | None = 12, currency: str =
     out = tornado_result.details.get("output", "")
     ax.set_xlabel(f"{out} {('(' + currency + ')') if currency else ''}".strip())
     ax.set_title("Tornado: swing of the output as each input moves from low to high")
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")
     return fig
 
 
