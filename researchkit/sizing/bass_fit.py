@@ -3,8 +3,8 @@
 NLS (Srinivasan & Mason 1986)
 -----------------------------
 Minimise ``Σ_t (n_t − m [F(t; p, q) − F(t−1; p, q)])²`` over p, q, m with bounds
-``1e-8 ≤ p ≤ 1``, ``0 ≤ q ≤ 5``, ``m ≥ Σ n_t`` (the market cannot be smaller than the adopters
-already seen), by a trust-region reflective solver (``scipy.optimize.least_squares``), started
+``1e-8 ≤ p ≤ 1``, ``0 ≤ q ≤ 5``, ``m > 0``, by a trust-region reflective solver
+(``scipy.optimize.least_squares``), started
 from the best point of a grid over (p, q) with m profiled out (for fixed p, q the best m is
 linear least squares). ``curve="density"`` fits ``m f(t)`` instead, as many textbooks do.
 
@@ -205,7 +205,9 @@ def _nls(y: np.ndarray, curve: str, x0: np.ndarray | None = None,
     from scipy.optimize import least_squares
 
     t = np.arange(1, y.size + 1, dtype=float)
-    m_lo, m_hi = m_bounds or (float(y.sum()), np.inf)
+    # m is only required to be positive: with noisy counts the least-squares m of a nearly
+    # complete diffusion can lie slightly below the adopters observed (fit_bass warns then)
+    m_lo, m_hi = m_bounds or (1e-9 * max(float(y.sum()), 1.0), np.inf)
     if x0 is None:
         x0 = _start(y, t, curve, m_lo)
     lo = np.array([P_BOUNDS[0], Q_BOUNDS[0], m_lo])
@@ -349,10 +351,14 @@ def fit_bass(
     warnings += _diag_warnings(diag)
     peak = bass_peak(p, q, m)
     warnings += _saturation_warnings(n, peak["t_peak"], float(y.sum()), m)
+    if m < y.sum():
+        warnings.append(f"m ({m:,.4g}) is below the adopters already observed "
+                        f"({y.sum():,.4g}): the diffusion looks complete and noise puts the "
+                        "least-squares curve slightly under the observed total")
     table = _param_table(("p", "q", "m"), (p, q, m), (se["p"], se["q"], se["m"]), level,
                          max(dof, 1))
     method = (f"Non-linear least squares (trust-region reflective, bounds p in [1e-8, 1], q in "
-              f"[0, 5], m >= cumulative adopters) on adopters per period, "
+              f"[0, 5], m > 0) on adopters per period, "
               f"{'m[F(t)-F(t-1)] (Srinivasan & Mason 1986)' if curve == 'interval' else 'm f(t)'}; "
               f"standard errors from the Jacobian, s^2 (J'J)^-1 with {dof} residual df; "
               f"{level:.0%} t intervals; assumes independent, homoscedastic errors.")

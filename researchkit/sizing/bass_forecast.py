@@ -137,8 +137,7 @@ def forecast_bass(
         if fit.estimator == "ols":
             est = _refit_ols(ystar)
         else:
-            res = _nls(ystar, fit.curve, x0=x0.copy(),
-                       m_bounds=(max(float(ystar.sum()), 1e-9), np.inf))
+            res = _nls(ystar, fit.curve, x0=x0.copy())
             est = (float(res.x[0]), float(res.x[1]), float(res.x[2])) if res.success else None
         if est is None:
             failed += 1

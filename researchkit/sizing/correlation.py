@@ -124,7 +124,8 @@ def _target_scores(n: int, spearman: np.ndarray, rng: np.random.Generator,
     f = _cholesky(cov, "sample covariance of the scores")
     p = _cholesky(pearson_for_spearman(spearman), "target correlation matrix")
     # rows of T = P F^-1 S: covariance P F^-1 (F F^T) F^-T P^T = P P^T, exactly the target
-    return p @ solve_triangular(f, s, lower=True)
+    mix = p @ solve_triangular(f, np.eye(k), lower=True)
+    return mix @ s
 
 
 def rearrange(values: np.ndarray, scores: np.ndarray) -> np.ndarray:

@@ -51,6 +51,10 @@ def _check_percentiles(percentiles: Sequence[float]) -> tuple[float, ...]:
 def summarize(values: dict[str, np.ndarray], percentiles: Sequence[float] = (5, 50, 95)
               ) -> pd.DataFrame:
     """Mean, standard deviation and percentiles of each named sample (one row each)."""
+    return _summarize(values, percentiles).drop(columns="_median")
+
+
+def _summarize(values: dict[str, np.ndarray], percentiles: Sequence[float]) -> pd.DataFrame:
     qs = _check_percentiles(percentiles)
     rows = []
     for key, arr in values.items():
@@ -60,8 +64,12 @@ def summarize(values: dict[str, np.ndarray], percentiles: Sequence[float] = (5, 
             row.update(chain=parts[0], level=parts[1], measure=parts[2])
         row["mean"] = float(np.mean(arr))
         row["sd"] = float(np.std(arr, ddof=1))
-        for q, v in zip(qs, np.percentile(arr, qs), strict=True):
-            row[percentile_label(q)] = float(v)
+        # one partition pass for all percentiles and the median
+        levels = sorted({*qs, 50.0})
+        found = dict(zip(levels, np.percentile(arr, levels), strict=True))
+        for q in qs:
+            row[percentile_label(q)] = float(found[q])
+        row["_median"] = float(found[50.0])
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -169,6 +177,9 @@ def _range_warnings(spec: SizingSpec, draws: dict[str, np.ndarray]) -> list[str]
     out = []
     for name, arr in draws.items():
         lo, hi = KINDS[spec.inputs[name].kind]
+        s_lo, s_hi = spec.inputs[name].distribution.support
+        if lo <= s_lo and s_hi <= hi:
+            continue  # cannot fall outside
         bad = int(np.count_nonzero((arr < lo) | (arr > hi)))
         if bad:
             out.append(f"{bad:,} of {arr.size:,} draws of {name!r} ({bad / arr.size:.3%}) fall "
@@ -240,7 +251,8 @@ def simulate(
                               for name, inp in spec.inputs.items() if inp.is_point}
     values.update(draws)
     outputs = evaluate(spec, values, n)
-    table = summarize(outputs, qs)
+    table = _summarize(outputs, qs)
+    medians = dict(zip(table["output"], table.pop("_median"), strict=True))
     warnings = [*spec.warnings, *_range_warnings(spec, draws), *_order_warnings(spec, outputs)]
     for key, arr in outputs.items():
         bad = int(np.count_nonzero(~np.isfinite(arr)))
@@ -255,7 +267,7 @@ def simulate(
               f"{len(spec.uncertain_inputs)} uncertain and "
               f"{len(spec.inputs) - len(spec.uncertain_inputs)} fixed inputs; {corr_text}; "
               "outputs evaluated draw by draw; percentiles by linear interpolation (type 7).")
-    estimate = {key: float(np.median(arr)) for key, arr in outputs.items()}
+    estimate = {key: medians[key] for key in outputs}
     return SizingResult(
         name=f"Market size: {spec.title}", estimate=estimate, method=method, n=n, table=table,
         details={"seed": seed if isinstance(seed, int) else None,
