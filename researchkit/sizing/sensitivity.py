@@ -223,7 +223,7 @@ def variance_shares(
     table = table.sort_values("share", ascending=False, kind="stable").reset_index(drop=True)
     total = float(table["first_order"].sum())
     warnings = []
-    if spec.correlations and any(table["in_chain"] == False):  # noqa: E712
+    if spec.correlations and not table["in_chain"].all():
         warnings.append("inputs outside this chain appear because they are correlated with "
                         "inputs in it; their shares reflect that correlation only")
     if spec.correlations:
