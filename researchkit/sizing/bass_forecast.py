@@ -195,18 +195,26 @@ def _extend_labels(labels: Sequence[Any], horizon: int) -> list[Any]:
     return [*labels, *[f"+{i + 1}" for i in range(horizon)]]
 
 
-def _pq_draws(p: Any, q: Any, analog: str | Sequence[str] | None, n: int,
-              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None]:
+def _pq_choice(p: Any, q: Any, analog: str | Sequence[str] | None, n: int,
+               rng: np.random.Generator
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.DataFrame | None]:
+    """The candidate (p, q) pairs, which pair each draw uses, and the analog rows."""
     if analog is not None:
         if p is not None or q is not None:
             raise ParameterError("give either p and q or analog, not both", parameter="analog")
         rows = analog_parameters(analog)
         pick = rng.integers(0, len(rows), n) if len(rows) > 1 else np.zeros(n, dtype=int)
-        return rows["p"].to_numpy(float)[pick], rows["q"].to_numpy(float)[pick], rows
+        return rows["p"].to_numpy(float), rows["q"].to_numpy(float), pick, rows
     if p is None or q is None:
         raise ParameterError("give p and q, or an analog product", parameter="p")
     check_bass_parameters(p, q)
-    return np.full(n, float(p)), np.full(n, float(q)), None
+    return np.array([float(p)]), np.array([float(q)]), np.zeros(n, dtype=int), None
+
+
+def _pq_draws(p: Any, q: Any, analog: str | Sequence[str] | None, n: int,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, pd.DataFrame | None]:
+    ps, qs, pick, rows = _pq_choice(p, q, analog, n, rng)
+    return ps[pick], qs[pick], rows
 
 
 def _m_draws(m: Any, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -355,22 +363,15 @@ def som_ramp(
                              expected="'average' or 'end'", got=basis)
     som = result.outputs[key]
     rng = make_rng(seed)
-    pd_, qd, rows = _pq_draws(p, q, analog, som.size, rng)
+    ps, qs, pick, rows = _pq_choice(p, q, analog, som.size, rng)
     t = np.arange(1, horizon + 1, dtype=float)
-    unique = np.unique(np.column_stack([pd_, qd]), axis=0)
-    share_by_pq = {}
-    for pp, qq in unique:
-        share_by_pq[(pp, qq)] = bass_mean_share(t, pp, qq) if basis == "average" \
-            else bass_cdf(t, pp, qq)
-    if len(unique) == 1:
-        shares = np.broadcast_to(share_by_pq[(unique[0, 0], unique[0, 1])], (som.size, horizon))
-    else:
-        shares = np.empty((som.size, horizon))
-        for (pp, qq), sh in share_by_pq.items():
-            shares[(pd_ == pp) & (qd == qq)] = sh
+    share_rows = np.array([bass_mean_share(t, pp, qq) if basis == "average"
+                           else bass_cdf(t, pp, qq) for pp, qq in zip(ps, qs, strict=True)])
+    shares = share_rows[pick] if len(ps) > 1 else np.broadcast_to(share_rows[0],
+                                                                    (som.size, horizon))
     vol = som[:, None] * shares
     lo, med, hi = _quantiles(vol, interval)
-    p_med, q_med = float(np.median(pd_)), float(np.median(qd))
+    p_med, q_med = float(np.median(ps[pick])), float(np.median(qs[pick]))
     share_med = bass_mean_share(t, p_med, q_med) if basis == "average" else bass_cdf(t, p_med,
                                                                                         q_med)
     table = pd.DataFrame({"period": t.astype(int), "label": start + np.arange(horizon),
