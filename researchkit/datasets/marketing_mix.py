@@ -141,7 +141,7 @@ def simulate_marketing_mix(
         raise ParameterError("invalid start date", parameter="start",
                              expected="a date such as 2023-01-02", got=start) from None
     tau = np.linspace(0.0, 1.0, n)
-    doy = 2 * np.pi * dates.dayofyear.to_numpy() / 365.25
+    doy = 2 * np.pi * dates.day_of_year.to_numpy() / 365.25
     demand = 0.6 * np.sin(doy - 1.2) + 0.25 * np.cos(2 * doy)  # seasonal demand index
 
     spend = {}

@@ -11,8 +11,9 @@ Google). Three weight shapes are offered:
 * **geometric** (Koyck decay): :math:`w_l = (1-\\alpha)\\,\\alpha^l`, :math:`0 \\le \\alpha < 1`,
   computed exactly (no truncation) as the recursion :math:`a_t = (1-\\alpha) x_t + \\alpha
   a_{t-1}` with :func:`scipy.signal.lfilter`;
-* **Weibull CDF** (Robyn's "weibull_cdf"): a time-varying decay whose per-lag survival is one
-  minus the Weibull CDF, :math:`v_0 = 1`, :math:`v_l = \\prod_{j=1}^{l} \\{1 - F(j; k, \\lambda)\\}`;
+* **Weibull CDF** (Robyn's "weibull_cdf"): a time-varying decay whose per-lag survival is
+  one minus the Weibull CDF, :math:`v_0 = 1`,
+  :math:`v_l = \\prod_{j=1}^{l} \\{1 - F(j; k, \\lambda)\\}`;
 * **Weibull PDF** (Robyn's "weibull_pdf"): weights follow the Weibull density one lag on,
   :math:`v_l = f(l+1; k, \\lambda)`, so the peak effect can come weeks after the spend
   (shape :math:`k > 1`).

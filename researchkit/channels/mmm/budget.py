@@ -21,6 +21,7 @@ between the bounds, keeping the better optimum.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+
 import numpy as np
 import pandas as pd
 

@@ -506,22 +506,32 @@ def _build_result(state: FittedMMM, core: Core, sol: Any, lifts: Any, u_hat: np.
                 warnings.append(f"{row.channel}: the model's lift differs from the measured "
                                 f"lift by {row.z:.1f} standard errors; data and experiment "
                                 "disagree.")
-    method = (
-        f"Marketing-mix regression of {state.y_name} on {tr.adstock} adstock + {tr.saturation} "
-        f"saturation of {C} channels, with intercept, "
-        f"{'trend, ' if 'trend' in state.base.columns else ''}"
-        f"{sum(c.startswith('sin') for c in state.base.columns)} yearly Fourier harmonics"
-        f"{' and ' + str(len(state.control_names())) + ' controls' if state.control_names() else ''}"
-        "; non-negative media coefficients with a ridge penalty "
-        f"(lambda = {core.ridge:g}{', chosen by rolling-origin time-series CV' if cv_table is not None else ''}"
-        "), base coefficients free; transformation parameters by a seeded Latin-hypercube "
-        "search refined by bounded variable-projection Gauss-Newton"
-        f"{'; calibrated with ' + str(lifts.size) + ' experiment lift(s) as Gaussian likelihood terms' if lifts.size else ''}"
-        + (f"; {state.ci_level:.0%} percentile intervals from {n_boot} moving-block residual "
-           f"bootstrap replicates (block = {block} periods), parameters re-estimated in each"
-           if n_boot else "; no bootstrap, so no intervals")
-        + ". ROI = channel contribution / spend over the data; marginal ROI for +1% spend."
-    )
+    n_harmonics = sum(c.startswith("sin") for c in state.base.columns)
+    n_controls = len(state.control_names())
+    parts = [
+        f"Marketing-mix regression of {state.y_name} on {tr.adstock} adstock + "
+        f"{tr.saturation} saturation of {C} channels, with an intercept"
+        + (", a linear trend" if "trend" in state.base.columns else "")
+        + f", {n_harmonics} yearly Fourier harmonics"
+        + (f" and {n_controls} controls" if n_controls else ""),
+        "non-negative media coefficients with a ridge penalty on standardised media "
+        f"coefficients (lambda = {core.ridge:g}"
+        + (", chosen by rolling-origin time-series CV" if cv_table is not None else "")
+        + "), base coefficients free",
+        "transformation parameters by a seeded Latin-hypercube search refined by bounded "
+        "variable-projection Gauss-Newton",
+    ]
+    if lifts.size:
+        parts.append(f"calibrated with {lifts.size} experiment lift(s) as Gaussian "
+                     "likelihood terms")
+    if n_boot:
+        parts.append(f"{state.ci_level:.0%} percentile intervals from {n_boot} moving-block "
+                     f"residual bootstrap replicates (block = {block} periods), transformation "
+                     "parameters and coefficients re-estimated in each")
+    else:
+        parts.append("no bootstrap, so no intervals")
+    method = "; ".join(parts) + (". ROI = channel contribution / spend over the data; "
+                                 "marginal ROI for +1% spend in every period.")
     return MMMResult(
         name="Marketing-mix model: ROI by channel",
         estimate={c: float(r) for c, r in zip(channels, roi, strict=True)},
