@@ -70,8 +70,7 @@ def funnel(
     if ordered and not time:
         raise ParameterError("an ordered funnel needs event times", parameter="time",
                              expected="the timestamp column")
-    level = pd.Categorical(events[stage], categories=stages)
-    unknown = pd.isna(level) & events[stage].notna()
+    unknown = (~events[stage].isin(stages) & events[stage].notna()).to_numpy()
     if unknown.any():
         pos = int(np.flatnonzero(unknown)[0])
         raise DataError("stage not in the funnel", row=pos + 1, column=stage,
@@ -79,6 +78,7 @@ def funnel(
     if events[person].isna().any():
         pos = int(np.flatnonzero(events[person].isna().to_numpy())[0])
         raise DataError("event without a person id", row=pos + 1, column=person)
+    level = pd.Categorical(events[stage], categories=stages)
     frame = pd.DataFrame({"person": events[person].to_numpy(), "k": level.codes})
     frame = frame[frame["k"] >= 0]
     if time:

@@ -136,28 +136,11 @@ def rfm_scores(
     """
     orders = check_frame(orders, "orders")
     bins = check_int(bins, "bins", 2)
-    check_columns(orders, [customer, date, value] + ([order_id] if order_id else []),
-                  "orders")
-    dates = order_dates(orders, date)
-    ids = check_ids(orders, customer)
-    vals = numeric_column(orders, value)
-    end = as_of_date(as_of, dates)
-    keep = (dates <= end).to_numpy()
-    frame = pd.DataFrame({"customer": ids.to_numpy()[keep], "date": dates.to_numpy()[keep],
-                          "value": vals[keep]})
-    if order_id:
-        frame["order"] = orders[order_id].to_numpy()[keep]
-    last = frame.groupby("customer", sort=True)["date"].max()
-    recency = (end - last).dt.total_seconds() / 86400.0
-    window = frame
     if lookback_days is not None:
         lookback_days = check_int(lookback_days, "lookback_days", 1)
-        window = frame[frame["date"] > end - pd.Timedelta(days=lookback_days)]
-    grouped = window.groupby("customer", sort=True)
-    freq = grouped["order"].nunique() if order_id else grouped.size()
-    table = pd.DataFrame({"recency_days": np.floor(recency)})
-    table["frequency"] = freq.reindex(table.index, fill_value=0).astype(int)
-    table["monetary"] = grouped["value"].sum().reindex(table.index, fill_value=0.0)
+    frame = order_frame(orders, customer=customer, date=date, value=value, order_id=order_id)
+    end = as_of_date(as_of, frame["date"])
+    table = rfm_values(frame, end, lookback_days)
     ref = table if reference is None else reference
     if reference is not None:
         if not isinstance(reference, pd.DataFrame):
@@ -191,6 +174,36 @@ def rfm_scores(
                   "Hardie, B. G. S. & Lee, K. L. (2005). RFM and CLV. J. Marketing Research "
                   "42(4), 415-430.",
     )
+
+
+def order_frame(orders: pd.DataFrame, *, customer: str, date: str, value: str,
+                order_id: str | None) -> pd.DataFrame:
+    """Checked (customer, date, value) rows, one per order when ``order_id`` is given."""
+    check_columns(orders, [customer, date, value] + ([order_id] if order_id else []),
+                  "orders")
+    frame = pd.DataFrame({"customer": check_ids(orders, customer).to_numpy(),
+                          "date": order_dates(orders, date).to_numpy(),
+                          "value": numeric_column(orders, value)})
+    if order_id:
+        frame["order"] = orders[order_id].to_numpy()
+        frame = frame.groupby(["customer", "order"], sort=False, as_index=False).agg(
+            date=("date", "min"), value=("value", "sum"))
+    return frame[["customer", "date", "value"]]
+
+
+def rfm_values(frame: pd.DataFrame, end: pd.Timestamp,
+               lookback_days: int | None) -> pd.DataFrame:
+    """Recency (days), frequency and monetary per customer with an order up to ``end``."""
+    upto = frame[frame["date"] <= end]
+    grouped = upto.groupby("customer", sort=True)
+    last = grouped["date"].max()
+    table = pd.DataFrame({"recency_days": np.floor((end - last).dt.total_seconds() / 86400.0)})
+    window = upto if lookback_days is None else \
+        upto[upto["date"] > end - pd.Timedelta(days=lookback_days)]
+    g = window.groupby("customer", sort=True)
+    table["frequency"] = g.size().reindex(table.index, fill_value=0).astype(int)
+    table["monetary"] = g["value"].sum().reindex(table.index, fill_value=0.0)
+    return table
 
 
 def segment_summary(table: pd.DataFrame) -> pd.DataFrame:

@@ -28,7 +28,13 @@ import numpy as np
 import pandas as pd
 
 from researchkit.channels.customers._orders import order_dates
-from researchkit.channels.customers.rfm import SEGMENT_ORDER, rfm_scores
+from researchkit.channels.customers.rfm import (
+    SEGMENT_ORDER,
+    order_frame,
+    rfm_segment,
+    rfm_values,
+    score_values,
+)
 from researchkit.channels.mmm._checks import check_columns, check_frame, check_int
 from researchkit.errors import DataError, ParameterError
 from researchkit.markov import forecast_shares, steady_state, transition_counts
@@ -94,15 +100,19 @@ def segment_transitions(
     if len(snaps) < 2:
         raise DataError("need at least two snapshots to see transitions",
                         parameter="snapshots", got=[str(s.date()) for s in snaps])
+    frame = order_frame(orders, customer=customer, date=date, value=value,
+                        order_id=order_id)
+    if lookback_days is not None:
+        lookback_days = check_int(lookback_days, "lookback_days", 1)
     scored = []
     reference = None
     for s in snaps:
-        res = rfm_scores(orders, customer=customer, date=date, value=value,
-                         order_id=order_id, as_of=s, lookback_days=lookback_days,
-                         reference=reference)
-        if reference is None:
-            reference = res.table
-        scored.append(res.table["segment"])
+        values = rfm_values(frame, s, lookback_days)
+        ref = values if reference is None else reference
+        reference = ref
+        r = score_values(values["recency_days"], ref["recency_days"], higher_is_better=False)
+        f = score_values(values["frequency"], ref["frequency"])
+        scored.append(pd.Series(rfm_segment(r, f), index=values.index))
     pairs, inflow, shares = [], [], []
     for j in range(len(scored) - 1):
         a, b = scored[j], scored[j + 1]
@@ -113,9 +123,8 @@ def segment_transitions(
     for seg in scored:
         shares.append(seg.value_counts(normalize=True).reindex(SEGMENT_ORDER, fill_value=0.0))
     moves = pd.concat(pairs, ignore_index=True)
-    present = [s for s in SEGMENT_ORDER
-               if s in set(moves["from"]) | set(moves["to"]) | set(scored[-1])
-               | set(pd.concat(inflow))]
+    seen = set(pd.unique(pd.concat([moves["from"], moves["to"], scored[-1], *inflow])))
+    present = [s for s in SEGMENT_ORDER if s in seen]
     counts = transition_counts(moves, "from", "to", states=present)
     totals = counts.sum(axis=1)
     warnings = []
