@@ -107,7 +107,7 @@ def test_cohort_errors(orders):
         retention_triangle(bad)
     bad = orders.copy()
     bad.loc[4, "customer_id"] = None
-    with pytest.raises(DataError, match="row 5.*customer id"):
+    with pytest.raises(DataError, match=r"row 5.*customer id"):
         retention_triangle(bad)
     with pytest.raises(ParameterError, match="period"):
         retention_triangle(orders, period="D")

@@ -129,7 +129,7 @@ def test_economics_errors(sim):
         acquisition_cost(sim.data["spend"], sim.data["customers"], value="budget")
     bad = sim.data["spend"].copy()
     bad.loc[3, "spend"] = -5
-    with pytest.raises(DataError, match="row 4.*negative"):
+    with pytest.raises(DataError, match=r"row 4.*negative"):
         acquisition_cost(bad, sim.data["customers"])
     with pytest.raises(ParameterError, match="margin"):
         customer_ltv(sim.data["orders"], margin=0.0)
