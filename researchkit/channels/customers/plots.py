@@ -94,9 +94,7 @@ def plot_unit_economics(result: Result, *, title: str = "LTV and CAC by channel"
     y = np.arange(len(t))
     ax.barh(y + 0.2, t["ltv"], height=0.4, color=PALETTE[0], label="LTV")
     if "ltv_ci_low" in t:
-        ax.errorbar(t["ltv"], y + 0.2, xerr=[t["ltv"] - t["ltv_ci_low"],
-                                             t["ltv_ci_high"] - t["ltv"]],
-                    fmt="none", ecolor="black", lw=1, capsize=2)
+        ax.hlines(y + 0.2, t["ltv_ci_low"], t["ltv_ci_high"], color="black", lw=1.2)
     ax.barh(y - 0.2, t["cac"], height=0.4, color=PALETTE[1], label="CAC")
     ax.set_yticks(y, t.index)
     ax.set_xlabel("per customer")

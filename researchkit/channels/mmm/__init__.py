@@ -34,6 +34,7 @@ from researchkit.channels.mmm.plots import (
     plot_decomposition,
     plot_response_curves,
     plot_roi,
+    plot_spend,
 )
 from researchkit.channels.mmm.result import FittedMMM, MMMResult, channel_metrics
 from researchkit.channels.mmm.saturation import (
@@ -61,6 +62,7 @@ __all__ = [
     "plot_decomposition",
     "plot_response_curves",
     "plot_roi",
+    "plot_spend",
     "response_curves",
     "saturation",
     "trend_terms",

@@ -16,13 +16,28 @@ if TYPE_CHECKING:
     from researchkit.channels.mmm.result import MMMResult
     from researchkit.results import Result
 
-__all__ = ["plot_budget", "plot_decomposition", "plot_response_curves", "plot_roi"]
+__all__ = ["plot_budget", "plot_decomposition", "plot_response_curves", "plot_roi",
+           "plot_spend"]
 
 
 def _colors(n: int) -> list[str]:
     import seaborn as sns
 
     return list(PALETTE[:n]) if n <= len(PALETTE) else sns.color_palette("husl", n).as_hex()
+
+
+def plot_spend(data: pd.DataFrame, *, date: str, y: str, channels: list[str],
+               title: str = "Weekly spend by channel and sales") -> Figure:
+    """Stacked weekly spend per channel (top) and sales (bottom)."""
+    fig, (ax1, ax2) = new_figure(2, 1, height=6.0, sharex=True)
+    ax1.stackplot(pd.to_datetime(data[date]), *[data[c] for c in channels], labels=channels,
+                  colors=_colors(len(channels)), alpha=0.85)
+    ax1.set_ylabel("spend")
+    ax1.set_title(title)
+    ax1.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize="small")
+    ax2.plot(pd.to_datetime(data[date]), data[y], color="black", lw=1.2)
+    ax2.set_ylabel(y)
+    return fig
 
 
 def plot_decomposition(result: MMMResult, *, title: str = "Sales decomposition") -> Figure:
@@ -54,8 +69,8 @@ def plot_roi(result: MMMResult, *, truth: Mapping[str, float] | None = None,
     if "roi_ci_low" in table:
         lo = table.loc[order, "roi_ci_low"].to_numpy()
         hi = table.loc[order, "roi_ci_high"].to_numpy()
-        ax.errorbar(roi, y, xerr=[roi - lo, hi - roi], fmt="none", ecolor="black",
-                    capsize=3, lw=1, label=f"{result.ci_level:.0%} interval")
+        # percentile intervals need not contain the estimate: draw them as they are
+        ax.hlines(y, lo, hi, color="black", lw=1.2, label=f"{result.ci_level:.0%} interval")
     if truth is not None:
         ax.scatter([truth[c] for c in order], y, marker="D", color=PALETTE[1], zorder=3,
                    label="true ROI")
