@@ -81,9 +81,9 @@ def test_transitions_match_a_direct_crosstab_of_rfm_segments(sim):
     snaps = ["2024-06-30", "2024-09-30", "2024-12-31"]
     res = segment_transitions(orders, order_id="order_id", snapshots=snaps)
     # independent route: score each snapshot with rfm_scores against the first snapshot
-    first = rfm_scores(orders, order_id="order_id", as_of=snaps[0], lookback_days=365)
+    first = rfm_scores(orders, order_id="order_id", as_of=snaps[0])
     seg = [first.table["segment"]] + [
-        rfm_scores(orders, order_id="order_id", as_of=s, lookback_days=365,
+        rfm_scores(orders, order_id="order_id", as_of=s,
                    reference=first.table).table["segment"] for s in snaps[1:]]
     moves = pd.concat([pd.DataFrame({"from": seg[j].loc[seg[j].index.intersection(
         seg[j + 1].index)].to_numpy(), "to": seg[j + 1].loc[seg[j].index.intersection(

@@ -61,7 +61,7 @@ def segment_transitions(
     orders: pd.DataFrame, *, customer: str = "customer_id", date: str = "order_date",
     value: str = "revenue", order_id: str | None = None,
     snapshots: Sequence[Any] | None = None, freq: str = "Q",
-    lookback_days: int | None = 365,
+    lookback_days: int | None = None,
 ) -> Result:
     """Transition matrix between RFM segments from one snapshot to the next.
 
@@ -75,7 +75,9 @@ def segment_transitions(
     freq : {"M", "Q", "Y"}
         Snapshot frequency when ``snapshots`` is not given.
     lookback_days : int or None
-        Window for frequency and monetary (default one year; None = all history).
+        Window for frequency and monetary (default None = all history). A short window gives
+        many customers frequency 0, and that tie block pushes one-order customers up the
+        frequency scores.
 
     Returns
     -------
