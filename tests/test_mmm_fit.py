@@ -213,3 +213,17 @@ def test_fixed_parameters_through_degenerate_bounds(sim):
     bounds = {c: {"alpha": (truth.loc[c, "alpha"],) * 2} for c in sim.truth["channels"]}
     res = _fit(sim, bounds=bounds, n_candidates=8, n_starts=1, ridge=0.0)
     np.testing.assert_allclose(res.parameters["alpha"], truth["alpha"], rtol=1e-12)
+
+
+def test_control_names_that_look_like_base_terms(sim):
+    w = sim.data["weekly"].rename(columns={"price_index": "cost_index"})
+    res = fit_mmm(w, y="sales", channels=sim.truth["channels"],
+                  controls=["cost_index", "competitor_promo"], n_boot=0, n_candidates=8,
+                  n_starts=1, ridge=0.0)
+    dec = res.decomposition
+    assert "cost_index" in dec and dec["cost_index"].abs().sum() > 0
+    parts = ["intercept", "trend", "seasonality", "cost_index", "competitor_promo"]
+    np.testing.assert_allclose(dec[parts].sum(axis=1), dec["base"], rtol=1e-12)
+    with pytest.raises(ParameterError, match="reserved"):
+        fit_mmm(w.rename(columns={"cost_index": "sin1"}), y="sales",
+                channels=sim.truth["channels"], controls=["sin1"])

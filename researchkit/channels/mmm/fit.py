@@ -329,6 +329,13 @@ def _fit(data: Any, *, y: str, channels: Any, date: str, controls: Any, adstock:
     ctrl = pd.DataFrame({c: numeric_column(data, c) for c in controls})
     base = base_design(dates, trend=trend, n_changepoints=n_changepoints,
                        seasonality=seasonality, controls=ctrl)
+    clash = [c for c in controls if c in ("intercept", "trend") or c.startswith("trend_cp")
+             or (c[:3] in ("sin", "cos") and c[3:].isdigit())]
+    if clash:
+        raise ParameterError("control names clash with the model's own base terms",
+                             parameter="controls", got=clash,
+                             hint="rename them (intercept, trend, trend_cpK, sinK, cosK are "
+                                  "reserved)")
     T, C = X.shape
     n_free = base.shape[1]
     if T < n_free + C + 10:
@@ -411,7 +418,7 @@ def _fit(data: Any, *, y: str, channels: Any, date: str, controls: Any, adstock:
         channels=channels, dates=dates, y=yv, X=X, base=base, transform=transform,
         theta=theta, beta=sol.beta, gamma=sol.gamma, theta_draws=theta_draws,
         beta_draws=beta_draws, gamma_draws=gamma_draws, ci_level=ci_level,
-        mroi_step=MROI_STEP, y_name=y,
+        mroi_step=MROI_STEP, y_name=y, controls=controls,
     )
     return _build_result(state, core, sol, lifts, u_hat, cv_table, sigma_uncal, block, n_boot,
                          seed, n_candidates, n_starts)
@@ -506,7 +513,7 @@ def _build_result(state: FittedMMM, core: Core, sol: Any, lifts: Any, u_hat: np.
                 warnings.append(f"{row.channel}: the model's lift differs from the measured "
                                 f"lift by {row.z:.1f} standard errors; data and experiment "
                                 "disagree.")
-    n_harmonics = sum(c.startswith("sin") for c in state.base.columns)
+    n_harmonics = len(state._generated(("sin",)))
     n_controls = len(state.control_names())
     parts = [
         f"Marketing-mix regression of {state.y_name} on {tr.adstock} adstock + "

@@ -56,11 +56,15 @@ class FittedMMM:
     ci_level: float
     mroi_step: float
     y_name: str
+    controls: list[str] = field(default_factory=list)
 
     def control_names(self) -> list[str]:
-        skip = ("intercept", "trend")
-        return [c for c in self.base.columns
-                if not c.startswith(skip) and not c.startswith(("sin", "cos"))]
+        return list(self.controls)
+
+    def _generated(self, prefixes: tuple[str, ...]) -> list[int]:
+        cols = list(self.base.columns)
+        return [i for i, c in enumerate(cols)
+                if c not in self.controls and c.startswith(prefixes)]
 
     def media(self, X: np.ndarray | None = None, draw: int | None = None) -> np.ndarray:
         """Channel contributions (T x C) for spend ``X`` (default: the data)."""
@@ -79,8 +83,8 @@ class FittedMMM:
         cols = list(self.base.columns)
         out = pd.DataFrame({"date": self.dates, "actual": self.y})
         out["intercept"] = parts[:, cols.index("intercept")]
-        trend = [i for i, c in enumerate(cols) if c.startswith("trend")]
-        season = [i for i, c in enumerate(cols) if c.startswith(("sin", "cos"))]
+        trend = self._generated(("trend",))
+        season = self._generated(("sin", "cos"))
         if trend:
             out["trend"] = parts[:, trend].sum(axis=1)
         if season:
