@@ -28,6 +28,7 @@ def plot_retention(triangle: Result, *, max_age: int = 24,
     fig, ax = new_figure(height=max(3.0, 0.22 * len(data) + 1.2), width=9.0)
     sns.heatmap(data.iloc[:, 1:], ax=ax, cmap=SEQUENTIAL_CMAP, vmin=0,
                 cbar_kws={"label": "share ordering"})
+    ax.grid(False)
     ax.set_xlabel("age (periods since first purchase)")
     ax.set_title(title)
     return fig
