@@ -30,11 +30,12 @@ seed: 7
 
 SEEDED = (
     "seed: int = 0  # random seed\nn: int = 1000  # draws\nlabel: str = 'x'",
-    "import numpy as np\nfrom researchkit.run_context import record_results",
+    "import os\nimport numpy as np\nfrom researchkit.run_context import record_results",
     "rng = np.random.default_rng(seed)\nvalues = rng.normal(size=n)",
     "channels = list({'email', 'search', 'social', 'store', 'call_centre', 'sms', 'push'})\n"
     "record_results(mean=float(values.mean()), sd=float(values.std()), seed=seed, n=n,\n"
-    "               label=label, channels=channels)",
+    "               label=label, channels=channels,\n"
+    "               blas_threads=os.environ.get('OPENBLAS_NUM_THREADS'))",
 )
 
 FAILING = (
@@ -88,6 +89,11 @@ def test_failing_notebook_keeps_partial_output_and_others_run(tmp_path, notebook
     ok = json.loads((summary.folder / "seeded" / "run.json").read_text())
     assert ok["status"] == "ok" and ok["error"] is None
     assert ok["seed"] == 7  # the study seed reaches notebooks with a `seed` parameter
+    # two parallel notebooks share the cores: each kernel gets cpu_count // 2 BLAS threads
+    expected = os.environ.get("OPENBLAS_NUM_THREADS") or str(max(1, (os.cpu_count() or 1) // 2))
+    assert ok["threads"]["OPENBLAS_NUM_THREADS"] == expected
+    seeded = json.loads((summary.folder / "seeded" / "results.json").read_text())
+    assert seeded["blas_threads"] == expected
     index = (summary.folder / "index.html").read_text()
     assert "seeded/report.html" in index and "failing/report.html" in index
     assert json.loads((summary.folder / "summary.json").read_text())["counts"]["failed"] == 1

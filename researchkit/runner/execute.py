@@ -40,6 +40,9 @@ __all__ = ["KERNEL_NAME", "Outcome", "Task", "run_tasks"]
 
 KERNEL_NAME = "researchkit-runner"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+#: Thread-pool sizes of numerical libraries; set for each kernel unless the user set them.
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Task:
     seed: int | None = None
     timeout: float | None = None
     show_code: bool = False
+    threads: int | None = None
     inputs: dict[str, Any] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)
 
@@ -196,6 +200,12 @@ def execute_task(task: Task) -> Outcome:
     executed = out / f"{task.name}.ipynb"
     os.environ[RUN_DIR_ENV] = str(out)
     os.environ["PYTHONHASHSEED"] = "0"
+    threads = {}
+    for var in _THREAD_VARS:
+        if task.threads and var not in _USER_THREAD_VARS:
+            os.environ[var] = str(task.threads)
+        if var in os.environ:
+            threads[var] = os.environ[var]
     if task.context.get("study_file"):
         os.environ[STUDY_FILE_ENV] = str(task.context["study_file"])
     else:
@@ -240,7 +250,7 @@ def execute_task(task: Task) -> Outcome:
         _restore_stderr(*log)
     outcome.duration_s = time.perf_counter() - t0
 
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"threads": threads}
     noted = read_noted_inputs(out)
     if noted:
         extra["files_read"] = noted
@@ -270,6 +280,9 @@ def execute_task(task: Task) -> Outcome:
             extra["report_error"] = f"{type(exc).__name__}: {exc}"
     write_json(out / "run.json", _run_record(task, outcome, started_at=started_at, extra=extra))
     return outcome
+
+
+_USER_THREAD_VARS = frozenset(v for v in _THREAD_VARS if v in os.environ)
 
 
 def _worker_main(task_q: Any, result_q: Any, stop: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -195,6 +196,10 @@ def _execute(
             context=tctx,
         ))
     jobs = max(1, min(jobs, len(tasks)))
+    # parallel notebooks share the cores: one BLAS/OpenMP pool per notebook would oversubscribe
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    for task in tasks:
+        task.threads = threads
     say(f"researchkit: running {len(tasks)} notebook{'s' * (len(tasks) != 1)} of {title!r} "
         f"with {jobs} worker{'s' * (jobs != 1)}")
     say(f"  output: {folder}")
