@@ -1,0 +1,184 @@
+"""Reading journey paths into integer arrays (shared by the attribution models).
+
+A path table has one row per journey or per unique path: ``path`` (a list of channels or an
+``"a > b > c"`` string), ``conversions``, optionally ``nulls`` (journeys on that path that did
+not convert) and ``value``. Without a ``nulls`` column every row is one journey, and a row with
+no conversion counts as one null journey. The paths are encoded once into a flat array of channel
+codes with per-path offsets, so every model works on numpy arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from researchkit.errors import DataError, ParameterError
+
+_MARK = "\x00"
+
+
+@dataclass
+class EncodedPaths:
+    """Paths as integer arrays.
+
+    Attributes
+    ----------
+    channels : list of str
+        Channel names, sorted; ``codes`` index into it.
+    codes : ndarray of int64
+        Channel codes of every touch, path after path.
+    offsets : ndarray of int64
+        ``codes[offsets[i]:offsets[i+1]]`` is path ``i``.
+    conversions, nulls, value : ndarray of float
+        Per path.
+    has_value : bool
+        Whether a value column was given.
+    """
+
+    channels: list[str]
+    codes: np.ndarray
+    offsets: np.ndarray
+    conversions: np.ndarray
+    nulls: np.ndarray
+    value: np.ndarray
+    has_value: bool
+    source: str = "path table"
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    @property
+    def n_paths(self) -> int:
+        return len(self.offsets) - 1
+
+    def path_index(self) -> np.ndarray:
+        """Path number of every touch."""
+        return np.repeat(np.arange(self.n_paths), self.lengths)
+
+    def position(self) -> np.ndarray:
+        """0-based position of every touch within its path."""
+        return np.arange(len(self.codes)) - np.repeat(self.offsets[:-1], self.lengths)
+
+
+def _numeric(data: pd.DataFrame, col: str, what: str) -> np.ndarray:
+    try:
+        arr = pd.to_numeric(data[col], errors="raise").to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{what} must be numbers", column=col, got=str(exc)) from None
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{what} must be non-negative numbers", row=i + 1, column=col,
+                        got=data[col].iloc[i])
+    return arr
+
+
+def read_paths(
+    data: Any,
+    *,
+    path: str = "path",
+    conversions: str = "conversions",
+    nulls: str | None = "nulls",
+    value: str | None = "value",
+    sep: str = ">",
+) -> EncodedPaths:
+    """Encode a path table (or a :class:`~researchkit.channels.journeys.Journeys`)."""
+    journeys_obj = getattr(data, "journeys", None)
+    if isinstance(journeys_obj, pd.DataFrame) and hasattr(data, "path_table"):
+        data = data.path_table()
+        path, conversions, nulls, value, sep = "path", "conversions", "nulls", "value", ">"
+    if not isinstance(data, pd.DataFrame):
+        raise ParameterError("journeys must be a DataFrame (path table) or a Journeys object",
+                             parameter="journeys", got=type(data).__name__)
+    if not isinstance(sep, str) or not sep or sep.strip() == "":
+        raise ParameterError("invalid path separator", parameter="sep",
+                             expected="a non-blank string such as '>'", got=sep)
+    for col, param in ((path, "path"), (conversions, "conversions")):
+        if col not in data.columns:
+            raise DataError("column not found", column=col, parameter=param,
+                            expected=f"one of {list(map(str, data.columns))}")
+    conv = _numeric(data, conversions, "conversions")
+    if nulls is not None and nulls in data.columns:
+        nul = _numeric(data, nulls, "nulls")
+        source = "unique-path table"
+    elif nulls is not None and nulls != "nulls":
+        raise DataError("column not found", column=nulls, parameter="nulls",
+                        expected=f"one of {list(map(str, data.columns))}")
+    else:
+        nul = (conv == 0).astype(float)
+        source = "one row per journey"
+    if value is not None and value in data.columns:
+        val = _numeric(data, value, "values")
+        has_value = True
+    elif value is not None and value != "value":
+        raise DataError("column not found", column=value, parameter="value",
+                        expected=f"one of {list(map(str, data.columns))}")
+    else:
+        val = np.zeros(len(data))
+        has_value = False
+    channels, codes, offsets = _encode(data[path], sep, path)
+    return EncodedPaths(channels, codes, offsets, conv, nul, val, has_value, source)
+
+
+def _encode(paths: pd.Series, sep: str, col: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    values = paths.to_numpy(dtype=object)
+    n = len(values)
+    if n == 0:
+        raise DataError("the path table is empty", column=col)
+    is_str = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=n)
+    if is_str.all():
+        big = _MARK.join(values)
+        if big.count(_MARK) != n - 1:
+            raise DataError("paths contain the reserved character \\x00", column=col)
+        tokens = big.replace(_MARK, sep + _MARK + sep).split(sep)
+    else:
+        tokens = []
+        for i, v in enumerate(values):
+            if isinstance(v, str):
+                parts = v.split(sep)
+            elif isinstance(v, list | tuple | np.ndarray | pd.Series):
+                parts = [x if isinstance(x, str) else str(x) for x in v]
+            else:
+                raise DataError("a path must be a string 'a > b' or a list of channels",
+                                row=i + 1, column=col, got=v)
+            if i:
+                tokens.append(_MARK)
+            tokens.extend(parts)
+    codes, uniques = pd.factorize(np.asarray(tokens, dtype=object), sort=False)
+    names = [u.strip() for u in uniques]
+    mark_code = names.index(_MARK) if _MARK in names else -1
+    mark = codes == mark_code
+    bad_token = [k for k, nm in enumerate(names) if nm == ""]
+    if bad_token:
+        where = np.flatnonzero(np.isin(codes, bad_token))[0]
+        row = int(mark[:where].sum())
+        raise DataError("empty channel name in path (an empty path, or two separators in a "
+                        "row)", row=row + 1, column=col, got=values[row])
+    channel_names = sorted({nm for k, nm in enumerate(names) if k != mark_code})
+    lookup = {nm: i for i, nm in enumerate(channel_names)}
+    remap = np.array([lookup.get(nm, -1) for nm in names], dtype=np.int64)
+    keep = ~mark
+    flat = remap[codes[keep]]
+    mark_pos = np.flatnonzero(mark)
+    # touches before each path start: position of the k-th mark minus k marks before it
+    starts = np.concatenate([[0], mark_pos - np.arange(len(mark_pos))])
+    offsets = np.concatenate([starts, [len(flat)]]).astype(np.int64)
+    return channel_names, flat.astype(np.int64), offsets
+
+
+def check_names(channels: list[str], given: Any, parameter: str) -> list[str]:
+    """A list of channel names, checked against the channels present (unknown ones allowed)."""
+    if given is None:
+        return []
+    if isinstance(given, str):
+        given = [given]
+    try:
+        out = [str(g) for g in given]
+    except TypeError:
+        raise ParameterError("expected a list of channel names", parameter=parameter,
+                             got=given) from None
+    return out
