@@ -182,3 +182,16 @@ def check_names(channels: list[str], given: Any, parameter: str) -> list[str]:
         raise ParameterError("expected a list of channel names", parameter=parameter,
                              got=given) from None
     return out
+
+
+def credit_table(channels: list[str], conv: np.ndarray, value: np.ndarray, has_value: bool,
+                 extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """Per-channel table of attributed conversions, value and share of conversions."""
+    total = conv.sum()
+    table = pd.DataFrame({"channel": channels})
+    for name, col in (extra or {}).items():
+        table[name] = col
+    table["conversions"] = conv
+    table["value"] = value if has_value else np.nan
+    table["share"] = conv / total if total > 0 else np.nan
+    return table
