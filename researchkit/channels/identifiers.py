@@ -267,11 +267,12 @@ def normalize_phone(value: object, *, default_country: str = "RU") -> tuple[str 
     for prefix in rule.international:
         if digits.startswith(prefix) and len(digits) - len(prefix) >= 8:
             return _international(digits[len(prefix):])
-    if len(digits) in rule.lengths:
-        return _international(rule.code + digits)
+    # national significant numbers never start with the trunk prefix, so try it first
     for trunk in rule.trunk:
         if digits.startswith(trunk) and len(digits) - len(trunk) in rule.lengths:
             return _international(rule.code + digits[len(trunk):])
+    if len(digits) in rule.lengths:
+        return _international(rule.code + digits)
     if digits.startswith(rule.code) and len(digits) - len(rule.code) in rule.lengths:
         return _international(digits)
     return _international(rule.code + digits) if len(digits) > 3 else (
