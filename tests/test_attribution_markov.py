@@ -13,6 +13,7 @@ References used here:
 
 from __future__ import annotations
 
+import itertools
 import json
 from fractions import Fraction as F
 from pathlib import Path
@@ -75,7 +76,7 @@ def _naive_markov(paths: pd.DataFrame, order: int) -> dict[str, float]:
             states = [tuple(ch)]
         else:
             states = [tuple(ch[i - order + 1:i + 1]) for i in range(order - 1, len(ch))]
-        seq = [states[0]] + [s for prev, s in zip(states, states[1:], strict=False)
+        seq = [states[0]] + [s for prev, s in itertools.pairwise(states)
                              if s != prev]
         prev = ("(start)",)
         for s in seq:
@@ -83,7 +84,7 @@ def _naive_markov(paths: pd.DataFrame, order: int) -> dict[str, float]:
             prev = s
         add(prev, ("(conversion)",), c)
         add(prev, ("(null)",), n)
-    transient = [("(start)",)] + sorted({s for s in counts if s != ("(start)",)})
+    transient = [("(start)",), *sorted({s for s in counts if s != ("(start)",)})]
     idx = {s: i for i, s in enumerate(transient)}
     m = len(transient)
     Q = np.zeros((m, m))

@@ -59,7 +59,7 @@ def test_malformed_identifiers_are_reported_and_do_not_link():
 def test_hub_identifier_is_a_conflict_not_a_link():
     # the cashier's default loyalty card typed for five different customers (with phones)
     phones = [f"+7916000000{i}" for i in range(5)]
-    records = pd.DataFrame({"phone": phones + ["+79160000009"],
+    records = pd.DataFrame({"phone": [*phones, "+79160000009"],
                             "card": ["0000000001"] * 5 + ["555"]})
     res = stitch_identities(records, {"phone": "phone", "loyalty_card": "card"}, max_links=3)
     assert res.details["people_after"] == 6

@@ -137,7 +137,7 @@ def plot_model_comparison(comparison: ModelComparison, *, what: str = "share", a
     n_models = data.shape[1]
     x = np.arange(len(data))
     width = 0.85 / n_models
-    colours = list(PALETTE) + ["#999999", "#66c2a5", "#8da0cb", "#e78ac3"]
+    colours = [*list(PALETTE), "#999999", "#66c2a5", "#8da0cb", "#e78ac3"]
     for i, model in enumerate(data.columns):
         ax.bar(x + (i - (n_models - 1) / 2) * width, data[model].to_numpy(), width,
                label=model.replace("_", " "), color=colours[i % len(colours)])

@@ -266,7 +266,7 @@ def markov_attribution(
             "proportional to the removal effects, summing to the observed totals. Value per "
             "conversion taken as the mean value of conversions from the same last state."
         ),
-        n=int(round(weight.sum())),
+        n=round(weight.sum()),
         table=table,
         details={
             "order": order, "n_channels": K, "n_states": m, "n_paths": int(keep_path.sum()),

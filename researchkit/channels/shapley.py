@@ -180,7 +180,7 @@ def shapley_attribution(
                "scaled by the number of journeys to sum to total conversions")
             + "; value attributed the same way with conversion value as worth."
         ),
-        n=int(round(float((enc.conversions + enc.nulls).sum()))),
+        n=round(float((enc.conversions + enc.nulls).sum())),
         table=table,
         details={"coalition": coalition, "n_channels": K, "total_conversions": total_conv,
                  "total_value": float(enc.value.sum()) if enc.has_value else None},

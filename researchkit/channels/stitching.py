@@ -281,7 +281,7 @@ def stitch_identities(
         records=("client", "size"), clients=("client", "nunique"),
         people=("person", "nunique"))
     clients_before = int(per_source["clients"].sum())
-    people_after = int(len(first_seen))
+    people_after = len(first_seen)
     total = pd.DataFrame({"records": [n], "clients": [clients_before],
                           "people": [people_after]}, index=pd.Index(["(all sources)"]))
     table = pd.concat([per_source, total])

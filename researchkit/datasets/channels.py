@@ -84,6 +84,9 @@ def channel_chain(
                          got=drop)
     names = list(spec)
     K = len(names)
+    if K < 2:
+        raise ParameterError("the channel chain needs at least two channels",
+                             parameter="channels", got=names)
     start = np.array([spec[c][0] for c in names], dtype=float)
     start = start / start.sum()
     weight = np.array([spec[c][1] for c in names], dtype=float)

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
-SEEDS = [1000 * k for k in range(10)]  # ChannelAttribution seeds fold f with seed + f: keep them apart
+# ChannelAttribution seeds its fold f with seed + f: keep the seeds far apart
+SEEDS = [1000 * k for k in range(10)]
 
 
 def main() -> None:
