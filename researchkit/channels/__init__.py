@@ -6,7 +6,7 @@
   - :mod:`.stitching` - records linked into people through shared identifiers;
   - :mod:`.journeys` - touches and conversions (online and offline) cut into journeys;
   - :mod:`.rules` - first/last/last non-direct/linear/position-based/time-decay attribution;
-  - :mod:`.markov_attribution` - Markov chains of order 1-4, exact removal effects;
+  - :mod:`.attribution_markov` - Markov chains of order 1-4, exact removal effects;
   - :mod:`.shapley` - exact Shapley values over channel coalitions;
   - :mod:`.compare` - all models side by side, assisted conversions, path statistics;
 * marketing-mix models: ``researchkit.channels.mmm``;
@@ -39,8 +39,8 @@ _EXPORTS: dict[str, str] = {
     # models
     "RULES": "rules",
     "rule_based_attribution": "rules",
-    "MarkovAttribution": "markov_attribution",
-    "markov_attribution": "markov_attribution",
+    "MarkovAttribution": "attribution_markov",
+    "markov_attribution": "attribution_markov",
     "shapley_attribution": "shapley",
     "shapley_values": "shapley",
     # comparison

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from researchkit.channels._paths import read_paths
-from researchkit.channels.markov_attribution import markov_attribution
+from researchkit.channels.attribution_markov import markov_attribution
 from researchkit.channels.rules import RULES, rule_based_attribution
 from researchkit.channels.shapley import shapley_attribution
 from researchkit.errors import ParameterError

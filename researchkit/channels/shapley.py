@@ -102,7 +102,7 @@ def shapley_attribution(
     ----------
     journeys : DataFrame or Journeys
         Path table (one row per journey or unique path; see
-        :func:`~researchkit.channels.markov_attribution.markov_attribution`) or a
+        :func:`~researchkit.channels.attribution_markov.markov_attribution`) or a
         :class:`~researchkit.channels.journeys.Journeys` object. Only the *set* of channels of a
         path matters (order and repeats do not).
     coalition : {"conversions", "conversion_rate"}
