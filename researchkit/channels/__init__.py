@@ -31,6 +31,7 @@ _EXPORTS: dict[str, str] = {
     # stitching
     "Stitching": "stitching",
     "link_events": "stitching",
+    "plot_stitching": "stitching",
     "stitch_identities": "stitching",
     # journeys
     "Journeys": "journeys",
@@ -49,6 +50,7 @@ _EXPORTS: dict[str, str] = {
     "compare_models": "compare",
     "path_length_distribution": "compare",
     "plot_model_comparison": "compare",
+    "plot_path_lengths": "compare",
     "time_to_conversion": "compare",
     "top_paths": "compare",
 }

@@ -30,6 +30,7 @@ __all__ = [
     "compare_models",
     "path_length_distribution",
     "plot_model_comparison",
+    "plot_path_lengths",
     "time_to_conversion",
     "top_paths",
 ]
@@ -254,3 +255,32 @@ def top_paths(journeys: Any, n: int = 10, *, by: str = "conversions") -> pd.Data
         table["journeys"] > 0)
     table = table.sort_values([by, "path"], ascending=[False, True], kind="stable")
     return table.head(n).reset_index(drop=True)
+
+
+def plot_path_lengths(distribution: pd.DataFrame, ax: Any = None):
+    """Bars of journeys by path length with the conversion rate on a second axis.
+
+    Parameters
+    ----------
+    distribution : DataFrame
+        Output of :func:`path_length_distribution`.
+    """
+    from researchkit.plots import PALETTE, format_axis_percent, new_figure
+
+    if ax is None:
+        fig, ax = new_figure(width=8, height=4.5)
+    else:
+        fig = ax.figure
+    x = np.arange(len(distribution))
+    ax.bar(x, distribution["journeys"], color=PALETTE[4], label="journeys")
+    ax.set_xticks(x, distribution.index)
+    ax.set_xlabel("touches in the journey")
+    ax.set_ylabel("journeys")
+    ax2 = ax.twinx()
+    ax2.plot(x, distribution["conversion_rate"], color=PALETTE[5], marker="o",
+             label="conversion rate")
+    ax2.set_ylabel("conversion rate")
+    ax2.grid(False)
+    format_axis_percent(ax2)
+    ax.set_title("Path length and conversion rate")
+    return fig

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,7 @@ from researchkit.channels.identifiers import normalize_emails, normalize_phones
 from researchkit.errors import DataError, ParameterError
 from researchkit.results import Result
 
-__all__ = ["Stitching", "link_events", "stitch_identities"]
+__all__ = ["Stitching", "link_events", "plot_stitching", "stitch_identities"]
 
 _PERSON_KEYS_DEFAULT = ("email", "phone", "user_id")
 
@@ -386,3 +387,22 @@ def link_events(
     out = events.copy()
     out["person_id"] = person.to_numpy()
     return out
+
+
+def plot_stitching(stitching: Stitching, ax: Any = None):
+    """Bar chart: clients each system counts vs people after stitching, per source."""
+    from researchkit.plots import PALETTE, new_figure
+
+    table = stitching.table
+    if ax is None:
+        fig, ax = new_figure(width=9, height=4.5)
+    else:
+        fig = ax.figure
+    x = np.arange(len(table))
+    ax.bar(x - 0.2, table["clients"], 0.4, label="clients before stitching", color=PALETTE[1])
+    ax.bar(x + 0.2, table["people"], 0.4, label="people after stitching", color=PALETTE[0])
+    ax.set_xticks(x, table.index, rotation=20, ha="right")
+    ax.set_ylabel("count")
+    ax.set_title("Clients per system vs people after identity stitching")
+    ax.legend()
+    return fig
