@@ -125,29 +125,89 @@ def read_paths(
 
 
 def _encode(paths: pd.Series, sep: str, col: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-    values = paths.to_numpy(dtype=object)
-    n = len(values)
-    if n == 0:
+    if len(paths) == 0:
         raise DataError("the path table is empty", column=col)
-    is_str = np.fromiter((isinstance(v, str) for v in values), dtype=bool, count=n)
-    if is_str.all():
-        big = _MARK.join(values)
-        if big.count(_MARK) != n - 1:
-            raise DataError("paths contain the reserved character \\x00", column=col)
-        tokens = big.replace(_MARK, sep + _MARK + sep).split(sep)
+    fast = _encode_arrow(paths, sep, col)
+    if fast is not None:
+        return fast
+    return _encode_python(paths, sep, col)
+
+
+def _encode_arrow(paths: pd.Series, sep: str,
+                  col: str) -> tuple[list[str], np.ndarray, np.ndarray] | None:
+    """Split and encode with pyarrow compute kernels (strings or lists of strings)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(paths, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+        return None
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.string())
+    if pa.types.is_string(arr.type):
+        if arr.null_count:
+            row = int(np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))[0])
+            raise DataError("missing path", row=row + 1, column=col)
+        lists = pc.split_pattern(arr, pattern=sep)
+    elif (pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type)) and \
+            pa.types.is_string(arr.type.value_type):
+        if arr.null_count:
+            row = int(np.flatnonzero(arr.is_null().to_numpy(zero_copy_only=False))[0])
+            raise DataError("missing path", row=row + 1, column=col)
+        lists = arr
     else:
-        tokens = []
-        for i, v in enumerate(values):
-            if isinstance(v, str):
-                parts = v.split(sep)
-            elif isinstance(v, list | tuple | np.ndarray | pd.Series):
-                parts = [x if isinstance(x, str) else str(x) for x in v]
-            else:
-                raise DataError("a path must be a string 'a > b' or a list of channels",
-                                row=i + 1, column=col, got=v)
-            if i:
-                tokens.append(_MARK)
-            tokens.extend(parts)
+        return None
+    offsets = np.asarray(lists.offsets.to_numpy(), dtype=np.int64)
+    if lists.offset:
+        offsets = offsets - offsets[0]
+    tokens = lists.flatten()
+    if tokens.null_count:
+        return None
+    # encode the raw tokens, then trim the (few) distinct spellings and merge equal names
+    encoded = pc.dictionary_encode(tokens)
+    raw_names = [nm.strip() for nm in encoded.dictionary.to_pylist()]
+    names = list(dict.fromkeys(raw_names))
+    position = {nm: k for k, nm in enumerate(names)}
+    merge = np.array([position[nm] for nm in raw_names], dtype=np.int64)
+    codes = merge[np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)]
+    lengths = np.diff(offsets)
+    empty_names = [k for k, nm in enumerate(names) if nm == ""]
+    if empty_names or (lengths == 0).any():
+        bad = np.zeros(len(lengths), dtype=bool)
+        bad |= lengths == 0
+        if empty_names:
+            hit = np.isin(codes, empty_names)
+            bad[np.repeat(np.arange(len(lengths)), lengths)[hit]] = True
+        row = int(np.flatnonzero(bad)[0])
+        raise DataError("empty channel name in path (an empty path, or two separators in a "
+                        "row)", row=row + 1, column=col, got=paths.iloc[row])
+    order = sorted(range(len(names)), key=lambda k: names[k])
+    remap = np.empty(len(names), dtype=np.int64)
+    remap[order] = np.arange(len(names))
+    return [names[k] for k in order], remap[codes], offsets
+
+
+def _encode_python(paths: pd.Series, sep: str,
+                   col: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    values = paths.to_numpy(dtype=object)
+    tokens: list[str] = []
+    for i, v in enumerate(values):
+        if isinstance(v, str):
+            parts = v.split(sep)
+        elif isinstance(v, list | tuple | np.ndarray | pd.Series):
+            parts = [x if isinstance(x, str) else str(x) for x in v]
+        else:
+            raise DataError("a path must be a string 'a > b' or a list of channels",
+                            row=i + 1, column=col, got=v)
+        if i:
+            tokens.append(_MARK)
+        tokens.extend(parts)
+        if isinstance(v, str) and _MARK in v:
+            raise DataError("paths contain the reserved character \\x00", row=i + 1,
+                            column=col)
     codes, uniques = pd.factorize(np.asarray(tokens, dtype=object), sort=False)
     names = [u.strip() for u in uniques]
     mark_code = names.index(_MARK) if _MARK in names else -1

@@ -80,28 +80,53 @@ class MarkovAttribution(Result):
 
 
 def _states(enc: EncodedPaths, order: int, keep_path: np.ndarray) -> tuple[np.ndarray, ...]:
-    """State id of every (kept) window, its path index, and the base used for packing."""
+    """State id of every (kept) window, its path index, and the base used for packing.
+
+    A window of the last ``order`` channels is packed into one integer, base ``K + 1``
+    (digit 0 = no channel, for paths shorter than the order).
+    """
     K = len(enc.channels)
     base = K + 1
     if base ** order >= 2**62:
         raise ParameterError("too many channels for this order (state ids overflow)",
                              parameter="order", got=order)
-    codes1 = enc.codes + 1
-    pos = enc.position()
-    pidx = enc.path_index()
-    sid = codes1.copy()
-    idx = np.arange(len(codes1))
-    for j in range(1, order):
-        valid = pos >= j
-        sid[valid] += codes1[idx[valid] - j] * base**j
     lengths = enc.lengths
-    need = np.minimum(order, lengths)[pidx] - 1
-    keep = (pos >= need) & keep_path[pidx]
-    sid, pidx = sid[keep], pidx[keep]
+    pidx = np.repeat(np.arange(len(lengths)), lengths)
+    sid = enc.codes + 1
+    if order > 1:
+        pos = np.arange(len(sid)) - np.repeat(enc.offsets[:-1], lengths)
+        codes1 = sid
+        sid = codes1.copy()
+        for j in range(1, order):
+            shifted = np.empty_like(codes1)
+            shifted[j:] = codes1[:-j]
+            shifted[:j] = 0
+            sid += np.where(pos >= j, shifted, 0) * base**j
+        need = np.minimum(order, lengths)[pidx] - 1
+        keep = (pos >= need) & keep_path[pidx]
+    else:
+        keep = keep_path[pidx]
+    if not keep.all():
+        sid, pidx = sid[keep], pidx[keep]
     if len(sid) > 1:
-        dup = np.concatenate([[False], (pidx[1:] == pidx[:-1]) & (sid[1:] == sid[:-1])])
-        sid, pidx = sid[~dup], pidx[~dup]
+        same = (pidx[1:] == pidx[:-1]) & (sid[1:] == sid[:-1])
+        if same.any():
+            dup = np.concatenate([[False], same])
+            sid, pidx = sid[~dup], pidx[~dup]
     return sid, pidx, np.int64(base)
+
+
+def _compact(sid: np.ndarray, base: int, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct state ids (sorted) and each window's index into them."""
+    size = base**order
+    if size <= 50_000_000:
+        present = np.zeros(size, dtype=bool)
+        present[sid] = True
+        uniq = np.flatnonzero(present)
+        lookup = np.cumsum(present) - 1
+        return uniq, lookup[sid]
+    uniq, inv = np.unique(sid, return_inverse=True)
+    return uniq, inv.ravel()
 
 
 def _decode(states: np.ndarray, order: int, base: int, channels: list[str],
@@ -187,21 +212,34 @@ def markov_attribution(
                         column=conversions)
 
     sid, pidx, base = _states(enc, order, keep_path)
-    uniq, inv = np.unique(sid, return_inverse=True)
+    uniq, inv = _compact(sid, int(base), order)
     m = len(uniq)
     state = inv.astype(np.int64) + 1               # 0 = (start), 1..m channel states
     CONV, NULL = m + 1, m + 2
-    first = np.concatenate([[True], pidx[1:] != pidx[:-1]])
-    last = np.concatenate([pidx[1:] != pidx[:-1], [True]])
-    prev = np.where(first, 0, np.concatenate([[0], state[:-1]]))
+    boundary = pidx[1:] != pidx[:-1]
+    first = np.concatenate([[True], boundary])
+    last = np.concatenate([boundary, [True]])
+    prev = np.concatenate([[0], state[:-1]])
+    prev[first] = 0
     w_touch = weight[pidx]
     last_state, last_path = state[last], pidx[last]
-    rows = np.concatenate([prev, last_state, last_state])
-    cols = np.concatenate([state, np.full(len(last_state), CONV), np.full(len(last_state), NULL)])
-    wts = np.concatenate([w_touch, enc.conversions[last_path], enc.nulls[last_path]])
-    nz = wts > 0
-    counts = sparse.coo_matrix((wts[nz], (rows[nz], cols[nz])), shape=(m + 1, m + 3)).tocsr()
-    counts.sum_duplicates()
+    width = m + 3
+    if (m + 1) * width <= 20_000_000:
+        flat = np.bincount(prev * width + state, weights=w_touch, minlength=(m + 1) * width)
+        flat += np.bincount(last_state * width + CONV, weights=enc.conversions[last_path],
+                            minlength=(m + 1) * width)
+        flat += np.bincount(last_state * width + NULL, weights=enc.nulls[last_path],
+                            minlength=(m + 1) * width)
+        counts = sparse.csr_matrix(flat.reshape(m + 1, width))
+    else:
+        rows = np.concatenate([prev, last_state, last_state])
+        cols = np.concatenate([state, np.full(len(last_state), CONV),
+                               np.full(len(last_state), NULL)])
+        wts = np.concatenate([w_touch, enc.conversions[last_path], enc.nulls[last_path]])
+        nz = wts > 0
+        counts = sparse.coo_matrix((wts[nz], (rows[nz], cols[nz])),
+                                   shape=(m + 1, width)).tocsr()
+        counts.sum_duplicates()
     totals = np.asarray(counts.sum(axis=1)).ravel()
     inv_tot = 1.0 / totals                          # every state is left at least once
     P = sparse.diags(inv_tot) @ counts
