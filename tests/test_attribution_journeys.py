@@ -110,3 +110,34 @@ def test_input_errors():
         build_journeys(t.assign(channel=[None]), c)
     with pytest.raises(DataError, match="different types"):
         build_journeys(t, c.assign(person_id=["1"]))
+
+
+def test_duckdb_pushdown_gives_identical_numbers(tmp_path):
+    import researchkit.datasets as ds
+    from researchkit.channels import markov_attribution, path_table_sql, shapley_attribution
+
+    paths = ds.simulate_channel_paths(3000, seed=4).data
+    rows = []
+    for p, c, n, v in paths[["path", "conversions", "nulls", "value"]].itertuples(index=False):
+        rows += [(p, 1, v / c if c else 0.0)] * int(c) + [(p, 0, 0.0)] * int(n)
+    journeys = pd.DataFrame(rows, columns=["path", "conversions", "value"])
+    file = tmp_path / "journeys.parquet"
+    journeys.to_parquet(file)
+    pushed = path_table_sql(file)
+    local = path_table(journeys)
+    pd.testing.assert_frame_equal(
+        pushed.sort_values("path", ignore_index=True)[["path", "conversions", "nulls"]],
+        local.sort_values("path", ignore_index=True)[["path", "conversions", "nulls"]])
+    assert pushed["value"].sum() == pytest.approx(journeys["value"].sum())
+    a = markov_attribution(file, order=2).table
+    b = markov_attribution(journeys, order=2).table
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-10)
+    # a unique-path table in Parquet (with a nulls column) is read as such
+    paths.to_parquet(tmp_path / "paths.parquet")
+    c = shapley_attribution(str(tmp_path / "paths.parquet")).table
+    d = shapley_attribution(paths).table
+    pd.testing.assert_frame_equal(c, d, check_exact=False, rtol=1e-10)
+    with pytest.raises(DataError, match="file not found"):
+        markov_attribution(str(tmp_path / "nope.parquet"))
+    with pytest.raises(DataError, match="column 'conv'"):
+        path_table_sql(file, conversions="conv")

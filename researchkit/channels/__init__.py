@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "Journeys": "journeys",
     "build_journeys": "journeys",
     "path_table": "journeys",
+    "path_table_sql": "_queries",
     # models
     "RULES": "rules",
     "rule_based_attribution": "rules",

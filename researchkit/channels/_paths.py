@@ -10,6 +10,7 @@ codes with per-path offsets, so every model works on numpy arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -87,6 +88,21 @@ def read_paths(
     sep: str = ">",
 ) -> EncodedPaths:
     """Encode a path table (or a :class:`~researchkit.channels.journeys.Journeys`)."""
+    if isinstance(data, str | Path) or (hasattr(data, "columns") and hasattr(data, "aggregate")
+                                         and not isinstance(data, pd.DataFrame)):
+        from researchkit.channels._queries import path_table_sql
+
+        cols = _source_columns(data)
+        has_nulls = nulls is not None and nulls in cols
+        data = path_table_sql(data, path=path, conversions=conversions,
+                              nulls=nulls if has_nulls else None,
+                              value=value if value is not None and value in cols else None)
+        if not has_nulls:
+            nulls = "nulls"
+        path, conversions = "path", "conversions"
+        value = "value" if "value" in data.columns else value
+        if nulls != "nulls":
+            data = data.rename(columns={"nulls": nulls})
     journeys_obj = getattr(data, "journeys", None)
     if isinstance(journeys_obj, pd.DataFrame) and hasattr(data, "path_table"):
         data = data.path_table()
@@ -122,6 +138,21 @@ def read_paths(
         has_value = False
     channels, codes, offsets = _encode(data[path], sep, path)
     return EncodedPaths(channels, codes, offsets, conv, nul, val, has_value, source)
+
+
+def _source_columns(source: Any) -> list[str]:
+    if isinstance(source, str | Path):
+        import duckdb
+
+        text = str(source)
+        if not any(ch in text for ch in "*?[") and not Path(text).exists():
+            raise DataError("file not found", file=text)
+        con = duckdb.connect()
+        try:
+            return list(con.read_parquet(text).columns)
+        finally:
+            con.close()
+    return list(source.columns)
 
 
 def _encode(paths: pd.Series, sep: str, col: str) -> tuple[list[str], np.ndarray, np.ndarray]:
