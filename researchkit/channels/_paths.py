@@ -261,20 +261,6 @@ def _encode_python(paths: pd.Series, sep: str,
     return channel_names, flat.astype(np.int64), offsets
 
 
-def check_names(channels: list[str], given: Any, parameter: str) -> list[str]:
-    """A list of channel names, checked against the channels present (unknown ones allowed)."""
-    if given is None:
-        return []
-    if isinstance(given, str):
-        given = [given]
-    try:
-        out = [str(g) for g in given]
-    except TypeError:
-        raise ParameterError("expected a list of channel names", parameter=parameter,
-                             got=given) from None
-    return out
-
-
 def credit_table(channels: list[str], conv: np.ndarray, value: np.ndarray, has_value: bool,
                  extra: dict[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Per-channel table of attributed conversions, value and share of conversions."""

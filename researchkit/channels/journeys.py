@@ -345,8 +345,11 @@ def path_table(journeys: pd.DataFrame | Journeys, *, path: str = "path",
     _require(df, {"path": path, "conversions": conversions}, "journeys")
     paths = df[path].astype(str)
     if collapse_repeats:
-        paths = paths.map(lambda p: PATH_SEP.join(
-            x for i, x in enumerate(p.split(PATH_SEP)) if i == 0 or x != p.split(PATH_SEP)[i - 1]))
+        def collapse(p: str) -> str:
+            parts = p.split(PATH_SEP)
+            return PATH_SEP.join(x for i, x in enumerate(parts) if i == 0 or x != parts[i - 1])
+
+        paths = paths.map(collapse)
     conv = _nonneg(df, conversions, "conversions")
     val = _nonneg(df, value, "values") if value and value in df.columns else np.zeros(len(df))
     frame = pd.DataFrame({"path": paths.to_numpy(), "conversions": conv,
