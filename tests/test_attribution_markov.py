@@ -230,3 +230,15 @@ def test_errors():
         markov_attribution(table.assign(path=["a > b", 3]))
     with pytest.raises(ParameterError, match="journeys"):
         markov_attribution([1, 2, 3])
+
+
+def test_rows_without_journeys_are_ignored():
+    table = pd.DataFrame({"path": ["a > b", "b", "c > a"], "conversions": [3, 1, 0],
+                          "nulls": [1, 2, 0]})
+    for order in (1, 2):
+        res = markov_attribution(table, order=order)
+        assert res.estimate["c"] == 0.0
+        ref = markov_attribution(table.iloc[:2], order=order).table
+        pd.testing.assert_series_equal(
+            res.table.set_index("channel").loc[["a", "b"], "conversions"],
+            ref.set_index("channel")["conversions"])

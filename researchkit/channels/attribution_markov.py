@@ -126,7 +126,7 @@ def _compact(sid: np.ndarray, base: int, order: int) -> tuple[np.ndarray, np.nda
         lookup = np.cumsum(present) - 1
         return uniq, lookup[sid]
     uniq, inv = np.unique(sid, return_inverse=True)
-    return uniq, inv.ravel()
+    return uniq, inv.ravel().astype(np.int64)
 
 
 def _decode(states: np.ndarray, order: int, base: int, channels: list[str],
@@ -212,9 +212,13 @@ def markov_attribution(
                         column=conversions)
 
     sid, pidx, base = _states(enc, order, keep_path)
-    uniq, inv = _compact(sid, int(base), order)
+    if order == 1:
+        uniq = np.arange(1, K + 1, dtype=np.int64)  # state ids are the channel codes + 1
+        state = sid
+    else:
+        uniq, inv = _compact(sid, int(base), order)
+        state = inv + 1                            # 0 = (start), 1..m channel states
     m = len(uniq)
-    state = inv.astype(np.int64) + 1               # 0 = (start), 1..m channel states
     CONV, NULL = m + 1, m + 2
     boundary = pidx[1:] != pidx[:-1]
     first = np.concatenate([[True], boundary])
@@ -241,7 +245,8 @@ def markov_attribution(
                                    shape=(m + 1, width)).tocsr()
         counts.sum_duplicates()
     totals = np.asarray(counts.sum(axis=1)).ravel()
-    inv_tot = 1.0 / totals                          # every state is left at least once
+    # a state is left at least once unless it only occurs on rows with no journeys
+    inv_tot = np.divide(1.0, totals, out=np.zeros_like(totals), where=totals > 0)
     P = sparse.diags(inv_tot) @ counts
     Q = P[:, : m + 1].tocsr()
     r = np.asarray(P[:, CONV].todense()).ravel()
