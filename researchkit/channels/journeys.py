@@ -289,9 +289,21 @@ def build_journeys(
     g = touches_out.groupby("journey_id", sort=True)
     per = pd.DataFrame({
         "start": g["time"].min(), "n_touches": g.size(),
-        "path": g["channel"].agg(PATH_SEP.join), "first_channel": g["channel"].first(),
-        "last_channel": g["channel"].last(), "cost": g["cost"].sum(),
+        "first_channel": g["channel"].first(), "last_channel": g["channel"].last(),
+        "cost": g["cost"].sum(),
     })
+    # path strings: "channel > " pieces concatenated per journey (touches are sorted by
+    # journey and time), then the trailing separator cut
+    if len(touches_out):
+        ch_codes, ch_names = pd.factorize(touches_out["channel"])
+        pieces = np.array([str(c) + PATH_SEP for c in ch_names], dtype=object)[ch_codes]
+        starts = np.flatnonzero(np.concatenate([[True], np.diff(
+            touches_out["journey_id"].to_numpy()) != 0]))
+        joined = np.add.reduceat(pieces, starts)
+        cut = len(PATH_SEP)
+        per["path"] = [p[:-cut] for p in joined]
+    else:
+        per["path"] = pd.Series(dtype=object)
     jt = keys.set_index("journey_id")
     jt = jt.loc[jt.index.isin(per.index)]
     out = pd.DataFrame({

@@ -215,7 +215,8 @@ def stitch_identities(
     ok = ids[ids["status"] == "ok"]
     conflict_rows = []
     conflict_keys: set[tuple[str, str]] = set()
-    pk = [k for k in person_keys if k in set(ids["kind"])]
+    kinds_present = set(ids["kind"].unique())
+    pk = [k for k in person_keys if k in kinds_present]
     for pkind in pk:
         left = ok.loc[ok["kind"] != "(client id)", ["row", "kind", "normalized"]]
         right = ok.loc[ok["kind"] == pkind, ["row", "normalized"]].rename(
@@ -235,8 +236,8 @@ def stitch_identities(
                                 zip(conflicts["kind"], conflicts["value"], strict=True)]
         conflicts = conflicts.sort_values(["distinct_linked", "kind", "value"],
                                           ascending=[False, True, True], ignore_index=True)
-        is_conflict = pd.Series(list(zip(ids["kind"], ids["normalized"], strict=True))).isin(
-            conflict_keys).to_numpy() & (ids["status"] == "ok").to_numpy()
+        keys = pd.MultiIndex.from_arrays([ids["kind"], ids["normalized"]])
+        is_conflict = keys.isin(sorted(conflict_keys)) & (ids["status"] == "ok").to_numpy()
         ids.loc[is_conflict, "status"] = "conflict"
 
     # -- connected components of the record–identifier graph --------------------------------
@@ -289,10 +290,21 @@ def stitch_identities(
     table.index.name = "source"
     table["clients_per_person"] = table["clients"] / table["people"]
 
-    people = frame.groupby("person", sort=True).agg(
-        records=("client", "size"), sources=("source", lambda s: ", ".join(sorted(set(s)))))
+    people = frame.groupby("person", sort=True).agg(records=("client", "size"))
+    # sources of each person as a bitmask, then one label per distinct combination (person
+    # numbers k follow the order of the zero-padded ids, i.e. of people.index)
+    src_codes, src_names = pd.factorize(frame["source"], sort=True)
+    if len(src_names) <= 62:
+        mask = np.zeros(len(first_seen), dtype=np.int64)
+        np.bitwise_or.at(mask, person_num, np.left_shift(np.int64(1), src_codes.astype(np.int64)))
+        combos = {int(v): ", ".join(str(src_names[i]) for i in range(len(src_names))
+                                    if v >> i & 1) for v in np.unique(mask)}
+        people["sources"] = [combos[int(v)] for v in mask]
+    else:
+        distinct = frame[["person", "source"]].drop_duplicates().sort_values(["person", "source"])
+        people["sources"] = distinct.astype(object).groupby("person")["source"].agg(", ".join)
     people.index.name = "person_id"
-    for kind in sorted(set(ids_out["kind"])):
+    for kind in sorted(ids_out["kind"].unique()):
         sub = ids_out[(ids_out["kind"] == kind) & (ids_out["status"] == "ok")]
         people[f"n_{kind}"] = sub.groupby("person_id")["normalized"].nunique().reindex(
             people.index, fill_value=0).astype(int)
