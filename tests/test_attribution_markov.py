@@ -230,6 +230,8 @@ def test_errors():
         markov_attribution(table.assign(path=["a > b", 3]))
     with pytest.raises(ParameterError, match="journeys"):
         markov_attribution([1, 2, 3])
+    with pytest.raises(DataError, match="row 2, column 'value'.*without conversions"):
+        markov_attribution(table.assign(value=[10.0, 5.0]))
 
 
 def test_rows_without_journeys_are_ignored():

@@ -105,7 +105,7 @@ def test_errors():
     with pytest.raises(ParameterError, match="coalition"):
         shapley_attribution(PATHS, coalition="visits")
     with pytest.raises(DataError, match="no conversions"):
-        shapley_attribution(PATHS.assign(conversions=0))
+        shapley_attribution(PATHS.assign(conversions=0, value=0.0))
     with pytest.raises(DataError, match="non-converting"):
         shapley_attribution(PATHS.assign(nulls=0), coalition="conversion_rate")
     with pytest.raises(ParameterError, match="2\\*\\*n"):

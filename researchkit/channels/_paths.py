@@ -130,6 +130,12 @@ def read_paths(
     if value is not None and value in data.columns:
         val = _numeric(data, value, "values")
         has_value = True
+        orphan = (val > 0) & (conv == 0)
+        if orphan.any():
+            i = int(np.flatnonzero(orphan)[0])
+            raise DataError("conversion value on a row without conversions", row=i + 1,
+                            column=value, got=data[value].iloc[i],
+                            hint="value is the total value of the row's conversions")
     elif value is not None and value != "value":
         raise DataError("column not found", column=value, parameter="value",
                         expected=f"one of {list(map(str, data.columns))}")
