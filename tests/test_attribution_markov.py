@@ -230,7 +230,7 @@ def test_errors():
         markov_attribution(table.assign(path=["a > b", 3]))
     with pytest.raises(ParameterError, match="journeys"):
         markov_attribution([1, 2, 3])
-    with pytest.raises(DataError, match="row 2, column 'value'.*without conversions"):
+    with pytest.raises(DataError, match=r"row 2, column 'value'.*without conversions"):
         markov_attribution(table.assign(value=[10.0, 5.0]))
 
 
