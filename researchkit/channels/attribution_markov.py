@@ -79,11 +79,13 @@ class MarkovAttribution(Result):
         return P
 
 
-def _states(enc: EncodedPaths, order: int, keep_path: np.ndarray) -> tuple[np.ndarray, ...]:
-    """State id of every (kept) window, its path index, and the base used for packing.
+def _states(enc: EncodedPaths, order: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """State id of every window, the number of windows of each path, and the packing base.
 
     A window of the last ``order`` channels is packed into one integer, base ``K + 1``
-    (digit 0 = no channel, for paths shorter than the order).
+    (digit 0 = no channel, for paths shorter than the order). A path of length *L* has
+    ``max(L - order + 1, 1)`` windows. Consecutive repeats of a state are kept here: they are
+    self-transitions, removed from the counts later.
     """
     K = len(enc.channels)
     base = K + 1
@@ -91,29 +93,17 @@ def _states(enc: EncodedPaths, order: int, keep_path: np.ndarray) -> tuple[np.nd
         raise ParameterError("too many channels for this order (state ids overflow)",
                              parameter="order", got=order)
     lengths = enc.lengths
-    pidx = np.repeat(np.arange(len(lengths)), lengths)
     sid = enc.codes + 1
-    if order > 1:
-        pos = np.arange(len(sid)) - np.repeat(enc.offsets[:-1], lengths)
-        codes1 = sid
-        sid = codes1.copy()
-        for j in range(1, order):
-            shifted = np.empty_like(codes1)
-            shifted[j:] = codes1[:-j]
-            shifted[:j] = 0
-            sid += np.where(pos >= j, shifted, 0) * base**j
-        need = np.minimum(order, lengths)[pidx] - 1
-        keep = (pos >= need) & keep_path[pidx]
-    else:
-        keep = keep_path[pidx]
-    if not keep.all():
-        sid, pidx = sid[keep], pidx[keep]
-    if len(sid) > 1:
-        same = (pidx[1:] == pidx[:-1]) & (sid[1:] == sid[:-1])
-        if same.any():
-            dup = np.concatenate([[False], same])
-            sid, pidx = sid[~dup], pidx[~dup]
-    return sid, pidx, np.int64(base)
+    if order == 1:
+        return sid, lengths, base
+    starts = np.repeat(enc.offsets[:-1], lengths)
+    pos = np.arange(len(sid)) - starts
+    packed = sid.copy()
+    for j in range(1, order):
+        packed[j:] += np.where(pos[j:] >= j, sid[:-j], 0) * base**j
+    need = np.repeat(np.minimum(order, lengths) - 1, lengths)
+    windows = lengths - np.minimum(order, lengths) + 1
+    return packed[pos >= need], windows, base
 
 
 def _compact(sid: np.ndarray, base: int, order: int) -> tuple[np.ndarray, np.ndarray]:
@@ -204,14 +194,13 @@ def markov_attribution(
                      sep=sep)
     K = len(enc.channels)
     weight = enc.conversions + enc.nulls
-    keep_path = weight > 0
     total_conv = float(enc.conversions.sum())
     total_value = float(enc.value.sum()) if enc.has_value else float("nan")
     if total_conv <= 0:
         raise DataError("no conversions in the journeys: nothing to attribute",
                         column=conversions)
 
-    sid, pidx, base = _states(enc, order, keep_path)
+    sid, windows, base = _states(enc, order)
     if order == 1:
         uniq = np.arange(1, K + 1, dtype=np.int64)  # state ids are the channel codes + 1
         state = sid
@@ -220,27 +209,28 @@ def markov_attribution(
         state = inv + 1                            # 0 = (start), 1..m channel states
     m = len(uniq)
     CONV, NULL = m + 1, m + 2
-    boundary = pidx[1:] != pidx[:-1]
-    first = np.concatenate([[True], boundary])
-    last = np.concatenate([boundary, [True]])
-    prev = np.concatenate([[0], state[:-1]])
-    prev[first] = 0
-    w_touch = weight[pidx]
-    last_state, last_path = state[last], pidx[last]
+    ends = np.cumsum(windows)
+    first_idx, last_idx = ends - windows, ends - 1
+    prev = np.empty_like(state)
+    prev[1:] = state[:-1]
+    prev[first_idx] = 0                            # every path starts at (start)
+    w_touch = np.repeat(weight, windows)
+    last_state = state[last_idx]
     width = m + 3
     if (m + 1) * width <= 20_000_000:
         flat = np.bincount(prev * width + state, weights=w_touch, minlength=(m + 1) * width)
-        flat += np.bincount(last_state * width + CONV, weights=enc.conversions[last_path],
+        flat[np.arange(1, m + 1) * (width + 1)] = 0.0   # repeats of a state: no transition
+        flat += np.bincount(last_state * width + CONV, weights=enc.conversions,
                             minlength=(m + 1) * width)
-        flat += np.bincount(last_state * width + NULL, weights=enc.nulls[last_path],
+        flat += np.bincount(last_state * width + NULL, weights=enc.nulls,
                             minlength=(m + 1) * width)
         counts = sparse.csr_matrix(flat.reshape(m + 1, width))
     else:
         rows = np.concatenate([prev, last_state, last_state])
         cols = np.concatenate([state, np.full(len(last_state), CONV),
                                np.full(len(last_state), NULL)])
-        wts = np.concatenate([w_touch, enc.conversions[last_path], enc.nulls[last_path]])
-        nz = wts > 0
+        wts = np.concatenate([w_touch, enc.conversions, enc.nulls])
+        nz = (wts > 0) & (rows != cols)
         counts = sparse.coo_matrix((wts[nz], (rows[nz], cols[nz])),
                                    shape=(m + 1, width)).tocsr()
         counts.sum_duplicates()
@@ -250,8 +240,8 @@ def markov_attribution(
     P = sparse.diags(inv_tot) @ counts
     Q = P[:, : m + 1].tocsr()
     r = np.asarray(P[:, CONV].todense()).ravel()
-    conv_from = np.bincount(last_state, weights=enc.conversions[last_path], minlength=m + 1)
-    value_from = np.bincount(last_state, weights=enc.value[last_path], minlength=m + 1)
+    conv_from = np.bincount(last_state, weights=enc.conversions, minlength=m + 1)
+    value_from = np.bincount(last_state, weights=enc.value, minlength=m + 1)
     vbar = np.divide(value_from, conv_from, out=np.zeros(m + 1), where=conv_from > 0)
     rv = r * vbar
 
@@ -303,7 +293,7 @@ def markov_attribution(
             f"Markov chain of order {order} over channel states (windows of the last {order} "
             "channel(s); consecutive repeats of a state collapsed), with (start), (conversion) "
             "and (null) states and maximum-likelihood transition probabilities from "
-            f"{int(keep_path.sum())} paths ({enc.source}). Removal effects solved exactly from "
+            f"{int((weight > 0).sum())} paths ({enc.source}). Removal effects solved exactly from "
             "the absorbing chain (sparse LU of I - Q for the full chain and for each channel "
             "with its states redirected to (null)); attributed conversions and value "
             "proportional to the removal effects, summing to the observed totals. Value per "
@@ -312,7 +302,7 @@ def markov_attribution(
         n=round(weight.sum()),
         table=table,
         details={
-            "order": order, "n_channels": K, "n_states": m, "n_paths": int(keep_path.sum()),
+            "order": order, "n_channels": K, "n_states": m, "n_paths": int((weight > 0).sum()),
             "conversion_probability": p_full, "expected_value_per_journey":
             v_full if enc.has_value else None, "total_conversions": total_conv,
             "total_value": total_value if enc.has_value else None,
