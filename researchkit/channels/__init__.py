@@ -12,8 +12,8 @@
 * marketing-mix models: ``researchkit.channels.mmm``;
 * customer economics (cohorts, LTV, CAC, RFM, churn, funnels): ``researchkit.channels.customers``.
 
-The public functions below are importable from ``researchkit.channels`` directly; modules are
-loaded on first use.
+The public functions below (and the main entry points of ``mmm`` and ``customers``) are
+importable from ``researchkit.channels`` directly; modules are loaded on first use.
 """
 
 from __future__ import annotations
@@ -54,6 +54,23 @@ _EXPORTS: dict[str, str] = {
     "plot_path_lengths": "compare",
     "time_to_conversion": "compare",
     "top_paths": "compare",
+    # marketing-mix models (researchkit.channels.mmm)
+    "fit_mmm": "mmm",
+    "optimize_budget": "mmm",
+    "response_curves": "mmm",
+    # customer economics (researchkit.channels.customers)
+    "acquisition_cost": "customers",
+    "churn_rates": "customers",
+    "cohort_revenue": "customers",
+    "customer_ltv": "customers",
+    "first_purchases": "customers",
+    "fit_sbg": "customers",
+    "forecast_customer_base": "customers",
+    "funnel": "customers",
+    "retention_triangle": "customers",
+    "rfm_scores": "customers",
+    "segment_transitions": "customers",
+    "unit_economics": "customers",
 }
 
 __all__ = sorted(_EXPORTS)
