@@ -1,0 +1,1 @@
+"""Surveys: questionnaire spec, sampling, cleaning, weighting, estimates and banner tables."""
