@@ -1,0 +1,689 @@
+"""Banner tables: the market-research crosstab of many questions by many breaks at once.
+
+``banner(df, rows=[...], cols=[...], weight=...)`` puts every answer category of the *row*
+questions (the "stubs") against the columns of every *banner* variable (Total, then e.g. age
+groups, gender, regions), with
+
+* column percentages (weighted when a weight is given), the unweighted base, the weighted
+  base and the **effective base** :math:`n_\\text{eff} = (\\sum w)^2/\\sum w^2` per column;
+* **nets** (e.g. top-2-box / bottom-2-box, added automatically for scales of 4+ points when a
+  questionnaire is given; promoters / passives / detractors for NPS), or any nets you define;
+* **multiple-response** questions (percentages of respondents, summing to more than 100%), as
+  rows and as banner columns;
+* **means rows** for scales and numeric questions, with the standard deviation;
+* **significance letters**: every banner column has a letter; a letter in a cell says that the
+  cell is significantly *higher* than the column with that letter, within the same banner
+  variable. Proportions use the pooled two-proportion z-test and means Welch's t-test, both on
+  effective bases (see :mod:`researchkit.survey.sigtests`); columns whose effective base is
+  below ``min_base`` are not tested and are marked. Optional multiple-comparison adjustment
+  (Bonferroni, Holm, Benjamini-Hochberg) over the pairs of each banner variable, per row.
+
+The computation is vectorised: answers are integer-coded once, and each (question, banner
+variable) pair is one ``np.bincount`` over the respondents; bases are shared between questions
+with the same routing. Export with :meth:`BannerTable.to_excel` (formatted workbook, numbers
+stay numbers) and :meth:`BannerTable.to_html`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from researchkit.errors import DataError, ParameterError
+from researchkit.results import Result
+from researchkit.survey.questionnaire import OPEN_TYPES, Questionnaire
+from researchkit.survey.sigtests import CORRECTIONS, adjust_pvalues, mean_pairs, proportion_pairs
+
+__all__ = ["BannerTable", "RowSpec", "banner", "column_letters"]
+
+
+@dataclass
+class RowSpec:
+    """How one question appears as rows of a banner.
+
+    Attributes
+    ----------
+    var : str
+        A column, or a question id of the questionnaire (a multiple-choice question id uses
+        its dummy columns ``<id>_<code>``; a grid id expands into one block per item).
+    title : str, optional
+        Block title (default: the question label).
+    kind : {"auto", "single", "multiple", "numeric"}
+    nets : mapping, optional
+        ``{net label: [codes]}``, e.g. ``{"Top 2 box": [4, 5]}``; ``{}`` for none. Default:
+        automatic nets for scales when a questionnaire is given.
+    mean : bool, optional
+        Show mean and SD rows (default: for scales and numeric questions).
+    exclude : list
+        Codes left out of the mean (e.g. a "don't know" code).
+    categories : list, optional
+        Which codes to show and in which order (default: all, in code order).
+    labels : mapping, optional
+        ``{code: label}`` (default: from the questionnaire or ``df.attrs["value_labels"]``).
+    """
+
+    var: str
+    title: str | None = None
+    kind: Literal["auto", "single", "multiple", "numeric"] = "auto"
+    nets: Mapping[str, Sequence[Any]] | None = None
+    mean: bool | None = None
+    exclude: Sequence[Any] = ()
+    categories: Sequence[Any] | None = None
+    labels: Mapping[Any, str] | None = None
+    columns: Sequence[str] | None = None  # dummy columns of a multiple-response question
+
+
+def column_letters(k: int) -> list[str]:
+    """Banner column letters A, B, ..., Z, AA, AB, ..."""
+    out = []
+    for i in range(k):
+        s, x = "", i
+        while True:
+            s = chr(ord("A") + x % 26) + s
+            x = x // 26 - 1
+            if x < 0:
+                break
+        out.append(s)
+    return out
+
+
+# --- preparing variables ------------------------------------------------------------------------
+def _encode(series: pd.Series, order: Sequence[Any] | None) -> tuple[np.ndarray, list[Any]]:
+    """Integer codes (-1 = missing) and the category list (questionnaire or sorted order)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    uniq = list(uniques)
+    if order is None:
+        try:
+            cats = sorted(uniq)
+        except TypeError:
+            cats = sorted(uniq, key=str)
+    else:
+        cats = list(order)
+    # map found values onto the category list; numeric 1 and 1.0 match
+    index = {}
+    for i, c in enumerate(cats):
+        index[c] = i
+        if isinstance(c, int | float | np.number) and float(c).is_integer():
+            index[float(c)] = i
+            index[int(c)] = i
+    remap = np.full(len(uniq) + 1, -1, dtype=np.int64)
+    for j, u in enumerate(uniq):
+        key = u.item() if isinstance(u, np.generic) else u
+        remap[j] = index.get(key, -2)
+    if (remap[:-1] == -2).any():
+        extra = [uniq[j] for j in np.flatnonzero(remap[:-1] == -2)]
+        raise DataError("value not among the categories", column=str(series.name),
+                        expected=f"one of {cats}", got=extra[:5])
+    return remap[codes], cats  # codes == -1 maps to remap[-1] == -1
+
+
+@dataclass
+class _Group:
+    name: str
+    title: str
+    labels: list[str]
+    arrays: list[np.ndarray]  # codes in [0, K] (K = outside the column); one per array
+    sizes: list[int]          # K per array
+    multi: bool = False
+
+
+@dataclass
+class _Row:
+    spec: RowSpec
+    title: str
+    kind: str
+    codes: np.ndarray | None = None         # single
+    cats: list[Any] = field(default_factory=list)
+    labels: dict[Any, str] = field(default_factory=dict)
+    dummies: list[np.ndarray] = field(default_factory=list)  # multiple: 1 = selected
+    answered: np.ndarray | None = None
+    values: np.ndarray | None = None        # numeric
+    nets: dict[str, list[Any]] = field(default_factory=dict)
+    mean: bool = False
+    exclude: list[Any] = field(default_factory=list)
+
+
+def _auto_nets(qtype: str | None, codes: list[Any], scale_low: int | None) -> dict[str, list]:
+    if qtype == "nps":
+        return {"Promoters (9-10)": [9, 10], "Passives (7-8)": [7, 8],
+                "Detractors (0-6)": list(range(0, 7))}
+    if qtype in ("likert", "rating", "importance", "purchase_intention",
+                 "semantic_differential") and len(codes) >= 4:
+        ordered = sorted(c for c in codes if isinstance(c, int | np.integer))
+        return {"Top 2 box": ordered[-2:], "Bottom 2 box": ordered[:2]}
+    return {}
+
+
+def _row_specs(rows: Sequence[Any], qn: Questionnaire | None) -> list[RowSpec]:
+    out: list[RowSpec] = []
+    for i, r in enumerate(rows):
+        if isinstance(r, str):
+            spec = RowSpec(r)
+        elif isinstance(r, RowSpec):
+            spec = r
+        elif isinstance(r, Mapping):
+            try:
+                spec = RowSpec(**r)
+            except TypeError as exc:
+                raise ParameterError(f"bad row specification: {exc}", parameter=f"rows[{i}]",
+                                     got=dict(r)) from None
+        else:
+            raise ParameterError("a row is a column name, a RowSpec or a dict",
+                                 parameter=f"rows[{i}]", got=r)
+        q = None
+        if qn is not None:
+            q = next((x for x in qn.questions() if x.id == spec.var), None)
+        if q is not None and q.type == "grid":
+            for it in q.items or []:
+                out.append(RowSpec(it.id, title=f"{q.title}: {it.text}", kind=spec.kind,
+                                   nets=spec.nets, mean=spec.mean, exclude=spec.exclude,
+                                   categories=spec.categories, labels=spec.labels))
+        else:
+            out.append(spec)
+    return out
+
+
+def _prepare_row(df: pd.DataFrame, spec: RowSpec, qn: Questionnaire | None) -> _Row:
+    q = None
+    if qn is not None:
+        q = qn.owner_of(spec.var)
+        if q is not None and q.id != spec.var and q.type != "grid":
+            q = None  # a single dummy column of a multiple question: treat as a column
+    vlabels = df.attrs.get("value_labels", {})
+    kind = spec.kind
+    if q is not None and q.type in OPEN_TYPES:
+        raise ParameterError(f"{spec.var!r} is an open question: code its answers first",
+                             parameter="rows", got=spec.var)
+    if kind == "auto":
+        if q is not None and q.type == "multiple" and q.id == spec.var:
+            kind = "multiple"
+        elif q is not None and q.type == "numeric":
+            kind = "numeric"
+        elif spec.columns:
+            kind = "multiple"
+        elif spec.var in df.columns:
+            col = df[spec.var]
+            numeric = pd.api.types.is_numeric_dtype(col)
+            kind = "numeric" if numeric and col.nunique() > 15 and spec.var not in vlabels \
+                else "single"
+        else:
+            raise DataError("row variable not in the data", column=spec.var,
+                            expected="a column of the data or a question id")
+    title = spec.title or (q.title if q is not None else
+                           df.attrs.get("column_labels", {}).get(spec.var, spec.var))
+    row = _Row(spec=spec, title=title, kind=kind, exclude=list(spec.exclude))
+    if kind == "multiple":
+        if spec.columns:
+            cols = list(spec.columns)
+            codes = cols
+            labels = dict(spec.labels or {c: df.attrs.get("column_labels", {}).get(c, c)
+                                          for c in cols})
+        elif q is not None:
+            opts = q.options or {}
+            cols = [f"{q.id}_{c}" for c in opts]
+            codes = list(opts)
+            labels = dict(spec.labels or opts)
+        else:
+            raise ParameterError("a multiple-response row needs a questionnaire or `columns`",
+                                 parameter="rows", got=spec.var)
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            raise DataError("multiple-response columns missing from the data",
+                            column=missing[0], expected=f"columns {cols}")
+        block = df[cols]
+        answered = block.notna().any(axis=1).to_numpy()
+        dummies = []
+        for c in cols:
+            v = pd.to_numeric(block[c], errors="coerce")
+            bad = block[c].notna() & ~v.isin([0, 1])
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                raise DataError("multiple-response dummies must be 0/1", column=c,
+                                row=df.index[i], got=block[c].iloc[i])
+            dummies.append((v.to_numpy() == 1))
+        row.dummies, row.answered, row.cats, row.labels = dummies, answered, codes, labels
+        if spec.categories is not None:
+            keep = [codes.index(c) for c in spec.categories]
+            row.dummies = [dummies[k] for k in keep]
+            row.cats = [codes[k] for k in keep]
+        row.nets = {k: list(v) for k, v in (spec.nets or {}).items()}
+        row.mean = False
+        return row
+    if spec.var not in df.columns:
+        raise DataError("row variable not in the data", column=spec.var)
+    if kind == "numeric":
+        v = pd.to_numeric(df[spec.var], errors="coerce")
+        bad = df[spec.var].notna() & v.isna()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise DataError("non-numeric value in a numeric row", column=spec.var,
+                            row=df.index[i], got=df[spec.var].iloc[i])
+        if row.exclude:
+            v = v.mask(v.isin(row.exclude))
+        row.values = v.to_numpy(dtype=float)
+        row.answered = ~np.isnan(row.values)
+        row.mean = True if spec.mean is None else spec.mean
+        return row
+    # single
+    qcodes: dict[Any, str] = {}
+    qtype = None
+    if q is not None:
+        qcodes = q.codes
+        qtype = q.scale_type if q.type == "grid" else q.type
+        sc = q.resolved_scale
+        if sc is not None and sc.dont_know is not None and sc.dont_know not in row.exclude:
+            row.exclude.append(sc.dont_know)
+    labels = dict(qcodes or vlabels.get(spec.var, {}))
+    if spec.labels:
+        labels.update(spec.labels)
+    order = list(spec.categories) if spec.categories is not None else \
+        (list(qcodes) if qcodes else None)
+    if order is not None and spec.categories is None:
+        present = pd.unique(df[spec.var].dropna())
+        extra = [x for x in present if x not in order
+                 and not (isinstance(x, float) and x.is_integer() and int(x) in order)]
+        if extra:
+            raise DataError("codes not in the questionnaire", column=spec.var,
+                            expected=f"one of {order}", got=list(extra)[:5],
+                            hint="validate the responses against the questionnaire first")
+    if spec.categories is not None:
+        series = df[spec.var].where(df[spec.var].isin(list(spec.categories)))
+    else:
+        series = df[spec.var]
+    codes, cats = _encode(series, order)
+    row.codes, row.cats = codes, cats
+    row.labels = {c: str(labels.get(c, c)) for c in cats}
+    row.answered = codes >= 0
+    if spec.nets is None:
+        row.nets = _auto_nets(qtype, cats, None) if q is not None else {}
+    else:
+        row.nets = {k: list(v) for k, v in spec.nets.items()}
+    unknown = [c for vals in row.nets.values() for c in vals if c not in cats]
+    if unknown and spec.nets is not None:
+        raise ParameterError("net refers to codes the question does not have",
+                             parameter="rows.nets", expected=f"codes among {cats}",
+                             got=unknown[:5])
+    numeric_cats = all(isinstance(c, int | float | np.number) and not isinstance(c, bool)
+                       for c in cats)
+    default_mean = numeric_cats and qtype in ("likert", "rating", "importance",
+                                              "purchase_intention", "nps",
+                                              "semantic_differential")
+    row.mean = default_mean if spec.mean is None else bool(spec.mean)
+    if row.mean and not numeric_cats:
+        raise ParameterError("means need numeric codes", parameter="rows.mean", got=spec.var)
+    return row
+
+
+def _prepare_group(df: pd.DataFrame, name: str, qn: Questionnaire | None) -> _Group:
+    q = qn.owner_of(name) if qn is not None else None
+    if q is not None and q.id == name and q.type == "multiple":
+        cols = [f"{q.id}_{c}" for c in q.options or {}]
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            raise DataError("banner columns missing from the data", column=missing[0])
+        arrays = [np.where(pd.to_numeric(df[c], errors="coerce").to_numpy() == 1, 0, 1)
+                  for c in cols]
+        return _Group(name, q.title, [str(v) for v in (q.options or {}).values()], arrays,
+                      [1] * len(cols), multi=True)
+    if name not in df.columns:
+        raise DataError("banner variable not in the data", column=name,
+                        expected="a column of the data or a question id")
+    if q is not None and q.id == name and q.type in ("numeric", *OPEN_TYPES):
+        raise ParameterError("a banner variable must be categorical (band numeric answers "
+                             "first)", parameter="cols", got=name)
+    qcodes = q.codes if q is not None and q.id == name else {}
+    vlabels = df.attrs.get("value_labels", {}).get(name, {})
+    codes, cats = _encode(df[name], list(qcodes) if qcodes else None)
+    if len(cats) > 40:
+        raise ParameterError(f"banner variable {name!r} has {len(cats)} categories",
+                             parameter="cols", expected="at most 40 (band it first)")
+    labels = [str((qcodes or vlabels).get(c, c)) for c in cats]
+    K = len(cats)
+    title = q.title if q is not None and q.id == name else \
+        df.attrs.get("column_labels", {}).get(name, name)
+    return _Group(name, title, labels, [np.where(codes < 0, K, codes)], [K])
+
+
+# --- the table ------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class BannerTable(Result):
+    """A computed banner: tidy cells plus formatting and export.
+
+    Attributes
+    ----------
+    cells : DataFrame
+        One row per (row item, banner column): ``block, title, item, kind, code, label,
+        group, column, letter, value, sig, low_base`` where ``kind`` is one of
+        ``base``, ``base_weighted``, ``base_effective``, ``category``, ``net``, ``mean``,
+        ``sd``; ``value`` is a share (0-1) for categories and nets; ``sig`` holds the letters.
+    columns : DataFrame
+        The banner columns: ``group, group_title, column, letter``.
+    """
+
+    cells: pd.DataFrame | None = None
+    columns: pd.DataFrame | None = None
+    weighted: bool = False
+    decimals: int = 0
+    footnote: str = ""
+    title: str = "Banner table"
+
+    def to_frame(self, *, letters: bool = True) -> pd.DataFrame:
+        """The banner as a wide table of formatted strings (rows × banner columns)."""
+        from researchkit.survey.banner_export import wide_frame
+
+        return wide_frame(self, letters=letters)
+
+    def to_html(self, path: str | None = None) -> str:
+        """Standalone, styled HTML (written to ``path`` when given)."""
+        from researchkit.survey.banner_export import to_html
+
+        return to_html(self, path)
+
+    def to_excel(self, path: str, *, sheet: str = "Banner", overwrite: bool = False) -> str:
+        """A formatted Excel workbook (percent cells stay numbers; letters via number format)."""
+        from researchkit.survey.banner_export import to_excel
+
+        return to_excel(self, path, sheet=sheet, overwrite=overwrite)
+
+    def _repr_html_(self) -> str:
+        from researchkit.survey.banner_export import to_html
+
+        return to_html(self, None, standalone=False)
+
+
+def _bincount2(r: np.ndarray, Kr: int, c: np.ndarray, Kc: int, w: np.ndarray | None
+               ) -> np.ndarray:
+    """Cross-tabulate codes r ∈ [0, Kr] × c ∈ [0, Kc] (last level = ignore)."""
+    key = r * (Kc + 1) + c
+    out = np.bincount(key, weights=w, minlength=(Kr + 1) * (Kc + 1))
+    return out.reshape(Kr + 1, Kc + 1)[:Kr, :Kc].astype(float)
+
+
+def banner(
+    df: pd.DataFrame, rows: Sequence[str | RowSpec | Mapping[str, Any]],
+    cols: Sequence[str], weight: str | None = None, *,
+    questionnaire: Questionnaire | None = None, total: bool = True,
+    sig_levels: Sequence[float] = (0.05,), correction: str | None = None,
+    min_base: float = 30, decimals: int = 0, title: str = "Banner table",
+) -> BannerTable:
+    """Build a banner table (see the module docstring for what it contains).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Responses (codes, dummy 0/1 columns for multiple-response questions).
+    rows : list
+        Row questions: column names / question ids, :class:`RowSpec` or dicts of its fields.
+    cols : list of str
+        Banner variables (categorical columns or question ids; a multiple-choice question
+        gives overlapping columns).
+    weight : str, optional
+        Weight column.
+    questionnaire : Questionnaire, optional
+        For labels, question types, automatic nets, don't-know exclusions, grid expansion.
+    total : bool
+        Add a Total column.
+    sig_levels : sequence of float
+        Significance levels; the first (strictest) gives UPPER-case letters, a second one
+        lower-case letters (e.g. ``(0.05, 0.10)``). ``()`` for no tests.
+    correction : {None, "bonferroni", "holm", "bh"}
+        Multiple-comparison adjustment over the pairs of each banner variable, per row.
+    min_base : float
+        Columns with an effective base below this are not tested (and flagged).
+    decimals : int
+        Decimals of percentages in the formatted outputs.
+
+    Returns
+    -------
+    BannerTable
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"q": [1, 2, 1, 2, 1, 1], "sex": [1, 1, 1, 2, 2, 2]})
+    >>> t = banner(d, rows=["q"], cols=["sex"], sig_levels=())
+    >>> t.cells.query("kind == 'category' and code == 1")["value"].round(3).tolist()
+    [0.667, 0.667, 0.667]
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise ParameterError("df must be a DataFrame", parameter="df", got=type(df).__name__)
+    if isinstance(rows, str) or isinstance(cols, str):
+        raise ParameterError("rows and cols are lists", parameter="rows/cols",
+                             expected="e.g. rows=['q1'], cols=['age_group']")
+    if not rows:
+        raise ParameterError("no rows", parameter="rows", expected="at least one question")
+    if correction not in CORRECTIONS:
+        raise ParameterError("unknown correction", parameter="correction",
+                             expected="None, 'bonferroni', 'holm' or 'bh'", got=correction)
+    levels = sorted(float(x) for x in sig_levels)
+    if len(levels) > 2 or any(not 0 < x < 1 for x in levels):
+        raise ParameterError("one or two significance levels in (0, 1)",
+                             parameter="sig_levels", got=list(sig_levels))
+    n = len(df)
+    w = None
+    if weight is not None:
+        from researchkit.survey.estimates import prepare_weights
+
+        w = prepare_weights(df, weight)
+    w2 = None if w is None else w * w
+
+    groups: list[_Group] = []
+    if total:
+        groups.append(_Group("__total__", "Total", ["Total"], [np.zeros(n, dtype=np.int64)],
+                             [1]))
+    groups += [_prepare_group(df, c, questionnaire) for c in cols]
+    letters = column_letters(sum(len(g.labels) for g in groups if g.name != "__total__"))
+    colrows, li = [], 0
+    for g in groups:
+        for lab in g.labels:
+            letter = "" if g.name == "__total__" else letters[li]
+            li += 0 if g.name == "__total__" else 1
+            colrows.append({"group": g.name, "group_title": g.title, "column": lab,
+                            "letter": letter})
+    columns = pd.DataFrame(colrows)
+
+    specs = _row_specs(rows, questionnaire)
+    prepared = [_prepare_row(df, s, questionnaire) for s in specs]
+    base_cache: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def bases(answered: np.ndarray, gi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        digest = hashlib.blake2b(np.packbits(answered).tobytes(), digest_size=16).hexdigest()
+        key = (digest, gi)
+        if key not in base_cache:
+            a = np.where(answered, 0, 1)
+            g = groups[gi]
+            cnt, sw, sw2 = [], [], []
+            for arr, K in zip(g.arrays, g.sizes, strict=True):
+                cnt.append(_bincount2(a, 1, arr, K, None)[0])
+                if w is None:
+                    sw.append(cnt[-1])
+                    sw2.append(cnt[-1])
+                else:
+                    sw.append(_bincount2(a, 1, arr, K, w)[0])
+                    sw2.append(_bincount2(a, 1, arr, K, w2)[0])
+            base_cache[key] = (np.concatenate(cnt), np.concatenate(sw), np.concatenate(sw2))
+        return base_cache[key]
+
+    records: list[dict[str, Any]] = []
+    tests_done = 0
+    low_cols: set[tuple[str, str]] = set()
+    col_offsets = np.cumsum([0] + [len(g.labels) for g in groups])
+
+    for bi, row in enumerate(prepared):
+        assert row.answered is not None
+        items: list[tuple[str, Any, str, np.ndarray]] = []  # kind, code, label, per-group sums
+        for gi, g in enumerate(groups):
+            cnt, sw, sw2 = bases(row.answered, gi)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                neff = np.where(sw2 > 0, sw**2 / np.where(sw2 > 0, sw2, 1), 0.0)
+            colset = columns.iloc[col_offsets[gi]:col_offsets[gi + 1]]
+            colrecs = colset.to_dict("records")
+            testable = neff >= min_base
+            for j, c in enumerate(colrecs):
+                if not testable[j]:
+                    low_cols.add((c["group"], c["column"]))
+                common = {"block": bi, "title": row.title, "group": g.name,
+                          "column": c["column"], "letter": c["letter"],
+                          "low_base": bool(not testable[j])}
+                records.append({**common, "item": 0, "kind": "base", "code": None,
+                                "label": "Base (unweighted)", "value": float(cnt[j]),
+                                "sig": ""})
+                if w is not None:
+                    records.append({**common, "item": 1, "kind": "base_weighted",
+                                    "code": None, "label": "Base (weighted)",
+                                    "value": float(sw[j]), "sig": ""})
+                    records.append({**common, "item": 2, "kind": "base_effective",
+                                    "code": None, "label": "Effective base",
+                                    "value": float(neff[j]), "sig": ""})
+            # cell sums: (items × columns)
+            item_rows: list[tuple[str, Any, str, np.ndarray]] = []
+            if row.kind == "single":
+                assert row.codes is not None
+                Kr = len(row.cats)
+                r = np.where(row.codes < 0, Kr, row.codes)
+                sums = np.concatenate([_bincount2(r, Kr, arr, K, w)
+                                       for arr, K in zip(g.arrays, g.sizes, strict=True)],
+                                      axis=1)
+                for k, code in enumerate(row.cats):
+                    item_rows.append(("category", code, row.labels[code], sums[k]))
+                for label, members in row.nets.items():
+                    idx = [row.cats.index(m) for m in members if m in row.cats]
+                    item_rows.append(("net", tuple(members), label, sums[idx].sum(axis=0)))
+                if row.mean:
+                    vals = np.array([float(c) for c in row.cats])
+                    keep = np.array([c not in row.exclude for c in row.cats])
+                    W = sums[keep].sum(axis=0)
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        mean = (vals[keep, None] * sums[keep]).sum(axis=0) / W
+                        ex2 = (vals[keep, None] ** 2 * sums[keep]).sum(axis=0) / W
+                    if keep.all():
+                        mneff = neff
+                    else:
+                        wsq = w2 if w is not None else None
+                        sums2 = np.concatenate([_bincount2(r, Kr, arr, K, wsq)
+                                                for arr, K in zip(g.arrays, g.sizes,
+                                                                  strict=True)], axis=1)
+                        s2 = sums2[keep].sum(axis=0)
+                        with np.errstate(divide="ignore", invalid="ignore"):
+                            mneff = np.where(s2 > 0, W**2 / np.where(s2 > 0, s2, 1), 0.0)
+                    item_rows.append(("mean", None, "Mean", np.vstack([mean, ex2, mneff])))
+            elif row.kind == "multiple":
+                parts = []
+                for sel in [*row.dummies, *[np.any([row.dummies[row.cats.index(m)]
+                                                    for m in members], axis=0)
+                                            for members in row.nets.values()]]:
+                    r = np.where(sel & row.answered, 0, 1)
+                    parts.append(np.concatenate([_bincount2(r, 1, arr, K, w)[0]
+                                                 for arr, K in zip(g.arrays, g.sizes,
+                                                                   strict=True)]))
+                for k, code in enumerate(row.cats):
+                    item_rows.append(("category", code, str(row.labels.get(code, code)),
+                                      parts[k]))
+                for i, label in enumerate(row.nets):
+                    item_rows.append(("net", tuple(row.nets[label]), label,
+                                      parts[len(row.cats) + i]))
+            else:  # numeric
+                assert row.values is not None
+                x = np.where(row.answered, row.values, 0.0)
+                a = np.where(row.answered, 0, 1)
+                wx = x if w is None else w * x
+                wxx = x * x if w is None else w * x * x
+                sx = np.concatenate([_bincount2(a, 1, arr, K, wx)[0]
+                                     for arr, K in zip(g.arrays, g.sizes, strict=True)])
+                sxx = np.concatenate([_bincount2(a, 1, arr, K, wxx)[0]
+                                      for arr, K in zip(g.arrays, g.sizes, strict=True)])
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    mean, ex2 = sx / sw, sxx / sw
+                item_rows.append(("mean", None, "Mean", np.vstack([mean, ex2, neff])))
+            # shares and tests
+            for ii, (kind, code, label, s) in enumerate(item_rows):
+                if kind == "mean":
+                    mean, ex2, mneff = s
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        var = np.maximum(ex2 - mean**2, 0) * mneff / (mneff - 1)
+                    values = mean
+                    if levels and g.name != "__total__":
+                        _, pv = mean_pairs(mean, var, mneff)
+                    else:
+                        pv = None
+                    test_ok = mneff >= min_base
+                else:
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        values = np.where(sw > 0, s / np.where(sw > 0, sw, 1), np.nan)
+                    pv = proportion_pairs(values, neff)[1] if levels and \
+                        g.name != "__total__" else None
+                    test_ok = testable
+                sig = [""] * len(values)
+                if pv is not None and len(values) > 1:
+                    ok2 = test_ok[:, None] & test_ok[None, :]
+                    np.fill_diagonal(ok2, False)
+                    pv = adjust_pvalues(pv, ok2, correction)
+                    tests_done += int(ok2.sum() // 2)
+                    lets = colset["letter"].tolist()
+                    for i in range(len(values)):
+                        out = []
+                        for j in range(len(values)):
+                            if not ok2[i, j] or not values[i] > values[j]:
+                                continue
+                            if pv[i, j] < levels[0]:
+                                out.append(lets[j])
+                            elif len(levels) > 1 and pv[i, j] < levels[1]:
+                                out.append(lets[j].lower())
+                        sig[i] = "".join(out)
+                for j, c in enumerate(colrecs):
+                    common = {"block": bi, "title": row.title, "group": g.name,
+                              "column": c["column"], "letter": c["letter"],
+                              "low_base": bool(not test_ok[j])}
+                    records.append({**common, "item": 10 + ii, "kind": kind, "code": code,
+                                    "label": label, "value": float(values[j]), "sig": sig[j]})
+                    if kind == "mean":
+                        records.append({**common, "item": 10 + ii + 0.5, "kind": "sd",
+                                        "code": None, "label": "Standard deviation",
+                                        "value": float(np.sqrt(var[j])), "sig": ""})
+    cells = pd.DataFrame(records)
+    order = {name: i for i, name in enumerate(g.name for g in groups)}
+    cells["_g"] = cells["group"].map(order)
+    cells = cells.sort_values(["block", "item", "_g"], kind="stable").drop(columns="_g")
+    cells = cells.reset_index(drop=True)
+
+    test_text = "no significance tests"
+    if levels:
+        lv = f"{1 - levels[0]:.0%} (UPPER case)"
+        if len(levels) > 1:
+            lv += f" and {1 - levels[1]:.0%} (lower case)"
+        corr = {None: "no adjustment for multiple comparisons",
+                "none": "no adjustment for multiple comparisons",
+                "bonferroni": "Bonferroni-adjusted", "holm": "Holm-adjusted",
+                "bh": "Benjamini-Hochberg (FDR) adjusted",
+                "fdr_bh": "Benjamini-Hochberg (FDR) adjusted"}[correction]
+        test_text = (f"letters mark a column significantly higher than the lettered column of "
+                     f"the same banner variable at {lv}: pooled two-proportion z-test for "
+                     f"percentages, Welch t-test for means, "
+                     f"{'on effective bases (Kish)' if w is not None else 'on the bases'}; "
+                     f"{corr}; columns with a base under {min_base:g} are not tested")
+    multi = [g.title for g in groups if g.multi]
+    overlap = (f" Columns of {', '.join(multi)} overlap (multiple response): their tests "
+               "treat the columns as independent samples.") if multi else ""
+    weighted_text = f"Weighted by '{weight}'" if w is not None else "Unweighted"
+    method = (f"{weighted_text} column percentages of respondents answering each question; "
+              f"{test_text}.{overlap}")
+    warnings = []
+    if low_cols:
+        warnings.append(f"{len(low_cols)} banner column(s) have a base under {min_base:g} for "
+                        "some questions and were not tested (marked *)")
+    return BannerTable(
+        name=title, estimate=None, method=method, n=n, table=cells,
+        details={"rows": len(prepared), "banner_columns": len(columns),
+                 "pairwise_tests": tests_done, "weighted": w is not None,
+                 "correction": correction, "sig_levels": levels, "min_base": min_base},
+        warnings=warnings,
+        reference="Agresti (2013) Categorical Data Analysis §3.1; Welch (1947) Biometrika 34; "
+                  "Kish (1965) Survey Sampling §11.7.",
+        cells=cells, columns=columns, weighted=w is not None, decimals=decimals,
+        footnote=method, title=title,
+    )
