@@ -245,7 +245,7 @@ def _prepare_row(df: pd.DataFrame, spec: RowSpec, qn: Questionnaire | None) -> _
                 i = int(np.flatnonzero(bad.to_numpy())[0])
                 raise DataError("multiple-response dummies must be 0/1", column=c,
                                 row=df.index[i], got=block[c].iloc[i])
-            dummies.append((v.to_numpy() == 1))
+            dummies.append(v.to_numpy() == 1)
         row.dummies, row.answered, row.cats, row.labels = dummies, answered, codes, labels
         if spec.categories is not None:
             keep = [codes.index(c) for c in spec.categories]
@@ -516,7 +516,6 @@ def banner(
 
     for bi, row in enumerate(prepared):
         assert row.answered is not None
-        items: list[tuple[str, Any, str, np.ndarray]] = []  # kind, code, label, per-group sums
         for gi, g in enumerate(groups):
             cnt, sw, sw2 = bases(row.answered, gi)
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -106,7 +106,7 @@ def to_html(t: BannerTable, path: str | Path | None = None, *, standalone: bool 
     gstart = {i for i in range(len(cols)) if i == 0 or cols["group"].iat[i]
               != cols["group"].iat[i - 1]}
     head1 = "<th></th>"
-    for g, sub in cols.groupby("group", sort=False):
+    for _, sub in cols.groupby("group", sort=False):
         head1 += f"<th colspan='{len(sub)}'>{esc(str(sub['group_title'].iat[0]))}</th>"
     head2 = "<th></th>" + "".join(f"<th>{esc(str(c))}</th>" for c in cols["column"])
     head3 = "<th></th>" + "".join(f"<th>{esc(L) if L else ''}</th>" for L in cols["letter"])

@@ -131,7 +131,7 @@ def _minres(R: np.ndarray, k: int, tol: float = 1e-9, max_iter: int = 5000
     h2 = 1 - 1 / np.diag(np.linalg.inv(R))  # squared multiple correlations
     converged = False
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007
         Rr = R.copy()
         Rr[np.diag_indices(p)] = h2
         vals, vecs = np.linalg.eigh(Rr)

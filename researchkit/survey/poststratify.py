@@ -15,7 +15,6 @@ Lohr, S. (2010). *Sampling: Design and Analysis*, 2nd ed., §4.4.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import pandas as pd

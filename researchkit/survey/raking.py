@@ -277,19 +277,19 @@ def rake(
         # work on cells: factor g per cell, weight = d * g
         if cap_pair is None:
             mass = np.bincount(inverse, weights=d, minlength=len(cells))
-            g, iters, err = _ipf([cells[:, j] for j in range(len(names))], tvecs,
+            g, iters, _ = _ipf([cells[:, j] for j in range(len(names))], tvecs,
                                  np.ones(len(cells)), mass, None, tol, max_iter)
             w = d * g[inverse]
         else:
             cnt = np.bincount(inverse, minlength=len(cells)).astype(float)
             dcell = np.zeros(len(cells))
             dcell[inverse] = d
-            wc, iters, err = _ipf([cells[:, j] for j in range(len(names))], tvecs, dcell,
+            wc, iters, _ = _ipf([cells[:, j] for j in range(len(names))], tvecs, dcell,
                                   cnt, cap_pair, tol, max_iter)
             w = wc[inverse]
         how = "on the table of distinct cells of the weighting variables"
     else:
-        w, iters, err = _ipf(codes, tvecs, d.copy(), None, cap_pair, tol, max_iter)
+        w, iters, _ = _ipf(codes, tvecs, d.copy(), None, cap_pair, tol, max_iter)
         how = "respondent by respondent"
     if total is not None:
         if not isinstance(total, int | float) or total <= 0:

@@ -94,7 +94,8 @@ def nps(df: pd.DataFrame, column: str, weight: str | None = None, *,
         ci=(total["ci_low"], total["ci_high"]), ci_level=ci_level, n=total["n"],
         table=table, details={k: total[k] for k in ("promoters", "passives", "detractors",
                                                    "se", "n_effective")},
-        method=(f"NPS = 100 × (share 9-10 − share 0-6){' weighted by ' + repr(weight) if weight else ''}"
+        method=(f"NPS = 100 × (share 9-10 − share 0-6)"
+                f"{' weighted by ' + repr(weight) if weight else ''}"
                 f"; SE from the trinomial variance of the +1/0/−1 score over the Kish "
                 f"effective base (n_eff = {total['n_effective']:.1f}); Wald {ci_level:.0%} "
                 "interval clipped to [−100, 100]."),
@@ -159,4 +160,4 @@ def top_box(df: pd.DataFrame, items: Sequence[str], weight: str | None = None, *
         method=f"Share answering the top {boxes} and bottom {boxes} points of the "
                f"{lo:g}-{hi:g} scale among those who answered each item"
                + (f", weighted by '{weight}'" if weight else "") + "; net = top − bottom.",
-        n=int(len(df)), table=table)
+        n=len(df), table=table)
