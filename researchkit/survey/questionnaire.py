@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from researchkit.config import ProblemList, YamlDocument, load_yaml, parse_yaml, validate_model
 from researchkit.survey.routing import Condition, RoutingSyntaxError, parse_condition
@@ -102,6 +102,16 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _no_yaml_booleans(value: Any) -> Any:
+    """YAML reads unquoted Yes/No/On/Off as booleans: ask for quotes instead of guessing."""
+    if isinstance(value, dict):
+        bad = [k for k, v in value.items() if isinstance(v, bool)]
+        if bad:
+            raise ValueError(f"the label of code {bad[0]} was read by YAML as "
+                             f"{value[bad[0]]!s}: put it in quotes (e.g. 'Yes', 'No')")
+    return value
+
+
 class Scale(_Model):
     """A response scale: ``points`` consecutive integer codes from ``start``, with labels.
 
@@ -115,6 +125,8 @@ class Scale(_Model):
     left: str | None = None
     right: str | None = None
     dont_know: int | None = None  # code of a "don't know" answer outside the scale
+
+    _check_labels = field_validator("labels", mode="before")(_no_yaml_booleans)
 
     @property
     def codes(self) -> list[int]:
@@ -155,7 +167,7 @@ class Question(_Model):
     exclusive: list[int] = Field(default_factory=list)
     max_choices: int | None = None
     other: bool = False                       # an "other, please specify" text field
-    scale: Scale | str | None = None
+    scale: dict[str, Any] | str | None = None  # a scale, or the name of a shared scale
     item_type: Literal["likert", "semantic_differential", "rating", "importance",
                        "purchase_intention"] | None = None
     items: list[Item] | None = None
@@ -169,6 +181,8 @@ class Question(_Model):
 
     # resolved after loading
     _scale: Scale | None = None
+
+    _check_options = field_validator("options", mode="before")(_no_yaml_booleans)
 
     @property
     def is_required(self) -> bool:
@@ -405,8 +419,15 @@ def _resolve_scale(q: Question, qn: Questionnaire, where: tuple, problems: Probl
             return
         scale = Scale(**DEFAULT_SCALES[stype])
     else:
+        try:
+            given = Scale.model_validate(raw).model_dump(exclude_unset=True)
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = [p for p in err.get("loc", ()) if not str(p).startswith("function-")]
+                problems.add((*where, "scale", *loc),
+                             str(err.get("msg", "invalid value")).removeprefix("Value error, "))
+            return
         base = DEFAULT_SCALES.get(stype, {})
-        given = raw.model_dump(exclude_unset=True)
         scale = Scale(**{**base, **given})
     if stype == "nps" and (scale.start != 0 or scale.points != 11):
         problems.add((*where, "scale"), "an NPS question is scored 0-10 (start 0, 11 points)")
