@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from researchkit.survey.allocation import allocate
 from researchkit.survey.banner import BannerTable, RowSpec, banner
+from researchkit.survey.charts import plot_estimates
 from researchkit.survey.chisq import chi_square
 from researchkit.survey.diagnostics import effective_n, plot_weights, weight_diagnostics
 from researchkit.survey.draws import (
@@ -53,7 +54,12 @@ from researchkit.survey.raking import WeightingResult, rake
 from researchkit.survey.reliability import cronbach_alpha
 from researchkit.survey.render import data_map, to_html, to_markdown
 from researchkit.survey.routing import Condition, parse_condition
-from researchkit.survey.sample_size import krejcie_morgan, sample_size, sample_size_mean
+from researchkit.survey.sample_size import (
+    krejcie_morgan,
+    sample_size,
+    sample_size_mean,
+    sample_size_table,
+)
 from researchkit.survey.scores import nps, top_box
 from researchkit.survey.spss import export_sav, read_sav
 from researchkit.survey.validate import validate_responses
@@ -86,6 +92,7 @@ __all__ = [
     "nps",
     "parse_condition",
     "parse_questionnaire",
+    "plot_estimates",
     "plot_weights",
     "poststratify",
     "quality_flags",
@@ -94,6 +101,7 @@ __all__ = [
     "read_sav",
     "sample_size",
     "sample_size_mean",
+    "sample_size_table",
     "simple_random_sample",
     "stratified_sample",
     "systematic_sample",

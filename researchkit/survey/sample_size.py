@@ -22,12 +22,16 @@ d = .05, values rounded to the nearest integer).
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from researchkit.errors import ParameterError
 from researchkit.results import Result
 
-__all__ = ["KREJCIE_MORGAN_CHI2", "krejcie_morgan", "sample_size", "sample_size_mean"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["KREJCIE_MORGAN_CHI2", "krejcie_morgan", "sample_size", "sample_size_mean",
+           "sample_size_table"]
 
 #: The chi-square value Krejcie & Morgan (1970) used (1 df, 95%): 3.841 (≈ 1.96²).
 KREJCIE_MORGAN_CHI2 = 3.841
@@ -196,3 +200,21 @@ def krejcie_morgan(population: int) -> int:
     """
     return int(sample_size(0.05, population=population, rounding="nearest",
                            chi2=KREJCIE_MORGAN_CHI2).estimate)
+
+
+def sample_size_table(
+    margins: list[float], populations: list[int | None], *, confidence: float = 0.95,
+    proportion: float = 0.5, design_effect: float = 1.0,
+) -> pd.DataFrame:
+    """Completed interviews needed for every margin (rows) and population size (columns).
+
+    ``None`` in ``populations`` means an infinite population (no finite population correction).
+    """
+    import pandas as pd
+
+    rows = {}
+    for m in margins:
+        rows[f"±{m * 100:g} pts"] = {
+            ("infinite" if N is None else f"{N:,}"): sample_size(
+                m, confidence, proportion, N, design_effect).estimate for N in populations}
+    return pd.DataFrame(rows).T.rename_axis("margin of error")
