@@ -52,18 +52,35 @@ def effective_n(weights: Any) -> float:
     return float(w.sum() ** 2 / np.square(w).sum())
 
 
-def _weight_stats(w: np.ndarray) -> dict[str, float]:
-    n = len(w)
-    n_eff = float(w.sum() ** 2 / np.square(w).sum())
-    mean = w.mean()
-    q = np.quantile(w / mean, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])
+def _weight_stats(w: np.ndarray, counts: np.ndarray | None = None) -> dict[str, float]:
+    """Statistics of weights ``w`` (or of distinct weights ``w`` repeated ``counts`` times)."""
+    c = np.ones(len(w)) if counts is None else np.asarray(counts, dtype=float)
+    keep = c > 0
+    w, c = np.asarray(w, dtype=float)[keep], c[keep]
+    n = int(round(c.sum()))
+    s1 = float((w * c).sum())
+    s2 = float((w * w * c).sum())
+    n_eff = s1**2 / s2
+    mean = s1 / n
+    var = s2 / n - mean**2
+    if counts is None:
+        q = np.quantile(w / mean, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])
+    else:  # quantiles of the expanded weights (numpy's default linear interpolation)
+        order = np.argsort(w)
+        ws, cs = w[order] / mean, np.cumsum(c[order])
+        pos = np.array([0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99]) * (n - 1)
+        lo_i = np.searchsorted(cs, np.floor(pos) + 1)
+        hi_i = np.searchsorted(cs, np.minimum(np.floor(pos) + 2, n))
+        frac = pos - np.floor(pos)
+        q = ws[lo_i] * (1 - frac) + ws[hi_i] * frac
+    wmin, wmax = float(w.min()), float(w.max())
     return {
         "n": n, "n_effective": n_eff, "design_effect": n / n_eff, "efficiency": n_eff / n,
-        "cv": float(w.std() / mean), "min": float(w.min()), "max": float(w.max()),
-        "ratio_max_min": float(w.max() / w.min()) if w.min() > 0 else float("inf"),
-        "min_relative": float(w.min() / mean), "max_relative": float(w.max() / mean),
+        "cv": float(np.sqrt(max(var, 0.0)) / mean), "min": wmin, "max": wmax,
+        "ratio_max_min": wmax / wmin if wmin > 0 else float("inf"),
+        "min_relative": wmin / mean, "max_relative": wmax / mean,
         "p01": float(q[0]), "p05": float(q[1]), "p25": float(q[2]), "median": float(q[3]),
-        "p75": float(q[4]), "p95": float(q[5]), "p99": float(q[6]), "sum": float(w.sum()),
+        "p75": float(q[4]), "p95": float(q[5]), "p99": float(q[6]), "sum": s1,
     }
 
 

@@ -85,33 +85,72 @@ def _check_targets(df: pd.DataFrame, targets: Any) -> dict[str, pd.Series]:
 
 
 def encode_categories(values: pd.Series, categories: pd.Index, *, name: str) -> np.ndarray:
-    """Integer codes of ``values`` in ``categories``; unknown or missing values → DataError."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = pd.Categorical(values, categories=categories).codes.astype(np.int64)
-        bad = codes < 0
-    else:
-        codes = categories.get_indexer(values)
-        bad = codes < 0
-        if bad.any() and not values.isna().any():
-            # numeric data vs numeric-looking keys (e.g. 1 vs 1.0) are matched by value
-            try:
-                num_cats = pd.Index(pd.to_numeric(categories))
-                codes = num_cats.get_indexer(pd.to_numeric(values))
-                bad = codes < 0
-            except (ValueError, TypeError):
-                pass
-    if bad.any():
-        missing = values.isna().to_numpy() & bad
-        if missing.any():
-            row = values.index[np.flatnonzero(missing)[0]]
-            raise DataError(f"{int(missing.sum())} missing values in a weighting variable",
-                            column=name, row=row,
-                            hint="impute them or drop those respondents before weighting")
-        extra = pd.unique(values[bad])
-        raise DataError("data category absent from the targets", column=name,
-                        expected=f"one of {categories.tolist()}", got=extra.tolist()[:10],
-                        hint="add a target for it or recode it")
-    return np.asarray(codes, dtype=np.int64)
+    """Integer codes of ``values`` in ``categories``; unknown or missing values → DataError.
+
+    Values are factorised once (hashing), and the few distinct values are then matched to the
+    categories, so the cost is one pass over the data; numeric values match numeric-looking
+    category keys by value (1, 1.0 and "1" are the same category).
+    """
+    arr = values.to_numpy()
+    if arr.dtype.kind in "iu" and len(arr):
+        lo, hi = int(arr.min()), int(arr.max())
+        if 0 <= lo and hi <= 1_000_000:
+            lut = np.full(hi + 1, -1, dtype=np.int64)
+            for i, c in enumerate(categories):
+                key = _as_number(c)
+                if key is not None and float(key).is_integer() and 0 <= key <= hi:
+                    lut[int(key)] = i
+            codes = lut[arr]
+            if (codes < 0).any():
+                _raise_unmatched(values, codes < 0, categories, name)
+            return codes
+    fcodes, uniques = pd.factorize(values, use_na_sentinel=True)
+    index: dict[Any, int] = {}
+    for i, c in enumerate(categories):
+        index[c] = i
+        num = _as_number(c)
+        if num is not None:
+            index.setdefault(num, i)
+    mapping = np.empty(len(uniques) + 1, dtype=np.int64)
+    for j, u in enumerate(uniques):
+        key = u.item() if isinstance(u, np.generic) else u
+        found = index.get(key)
+        if found is None:
+            num = _as_number(key)
+            found = index.get(num, -1) if num is not None else -1
+        mapping[j] = found
+    mapping[-1] = -1
+    codes = mapping[fcodes]
+    if (codes < 0).any():
+        _raise_unmatched(values, codes < 0, categories, name)
+    return codes
+
+
+def _as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _raise_unmatched(values: pd.Series, bad: np.ndarray, categories: pd.Index, name: str
+                     ) -> None:
+    missing = values.isna().to_numpy() & bad
+    if missing.any():
+        row = values.index[np.flatnonzero(missing)[0]]
+        raise DataError(f"{int(missing.sum())} missing values in a weighting variable",
+                        column=name, row=row,
+                        hint="impute them or drop those respondents before weighting")
+    extra = pd.unique(values[bad])
+    raise DataError("data category absent from the targets", column=name,
+                    expected=f"one of {categories.tolist()}", got=extra.tolist()[:10],
+                    hint="add a target for it or recode it")
 
 
 def _cell_codes(codes: list[np.ndarray], sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -256,53 +295,68 @@ def rake(
     for var in names:
         cats = pd.Index(tmap[var].index)
         c = encode_categories(df[var], cats, name=var)
-        counts = np.bincount(c, minlength=len(cats))
-        absent = [cats[k] for k in range(len(cats)) if counts[k] == 0 and tmap[var].iloc[k] > 0]
-        if absent:
-            raise DataError("target category absent from the data", column=var,
-                            got=list(absent),
-                            hint="no respondent can carry its target share: collapse it with "
-                                 "a neighbouring category or drop it from the targets")
         codes.append(c)
         tvecs.append(tmap[var].to_numpy(dtype=float))
         cats_list.append(cats)
 
     inverse, cells = _cell_codes(codes, [len(c) for c in cats_list])
+    cell_n = np.bincount(inverse, minlength=len(cells))
+    for j, var in enumerate(names):
+        counts = np.bincount(cells[:, j], weights=cell_n, minlength=len(cats_list[j]))
+        absent = [cats_list[j][k] for k in range(len(counts))
+                  if counts[k] == 0 and tvecs[j][k] > 0]
+        if absent:
+            raise DataError("target category absent from the data", column=var,
+                            got=list(absent),
+                            hint="no respondent can carry its target share: collapse it with "
+                                 "a neighbouring category or drop it from the targets")
     base_const_in_cell = base_weight is None
     if not base_const_in_cell:
         first = np.zeros(len(cells))
         first[inverse] = d
         base_const_in_cell = bool(np.allclose(first[inverse], d, rtol=0, atol=0))
+    compressed = None
     if cap_pair is None or base_const_in_cell:
         # work on cells: factor g per cell, weight = d * g
         if cap_pair is None:
             mass = np.bincount(inverse, weights=d, minlength=len(cells))
             g, iters, _ = _ipf([cells[:, j] for j in range(len(names))], tvecs,
-                                 np.ones(len(cells)), mass, None, tol, max_iter)
-            w = d * g[inverse]
+                               np.ones(len(cells)), mass, None, tol, max_iter)
+            w = g[inverse] if base_weight is None else d * g[inverse]
+            if base_weight is None:
+                compressed = (g, cell_n.astype(float))
         else:
-            cnt = np.bincount(inverse, minlength=len(cells)).astype(float)
+            cnt = cell_n.astype(float)
             dcell = np.zeros(len(cells))
             dcell[inverse] = d
             wc, iters, _ = _ipf([cells[:, j] for j in range(len(names))], tvecs, dcell,
-                                  cnt, cap_pair, tol, max_iter)
+                                cnt, cap_pair, tol, max_iter)
             w = wc[inverse]
+            compressed = (wc, cnt)
         how = "on the table of distinct cells of the weighting variables"
     else:
         w, iters, _ = _ipf(codes, tvecs, d.copy(), None, cap_pair, tol, max_iter)
         how = "respondent by respondent"
-    if total is not None:
-        if not isinstance(total, int | float) or total <= 0:
-            raise ParameterError("total must be positive", parameter="total", got=total)
-        w = w * (total / w.sum())
-    else:
-        w = w * (n / w.sum())
+    if total is not None and (not isinstance(total, int | float) or total <= 0):
+        raise ParameterError("total must be positive", parameter="total", got=total)
+    scale = (total if total is not None else n) / w.sum()
+    w *= scale
 
     rows = []
-    wsum = w.sum()
-    for var, c, t, cats in zip(names, codes, tvecs, cats_list, strict=True):
-        achieved = np.bincount(c, weights=w, minlength=len(t)) / wsum
-        unweighted = np.bincount(c, minlength=len(t)) / n
+    if compressed is not None:
+        cw, cn = compressed[0] * scale, compressed[1]
+        wsum = float((cw * cn).sum())
+        per_var = [(np.bincount(cells[:, j], weights=cw * cn, minlength=len(tvecs[j])),
+                    np.bincount(cells[:, j], weights=cn, minlength=len(tvecs[j])))
+                   for j in range(len(names))]
+    else:
+        wsum = float(w.sum())
+        per_var = [(np.bincount(c, weights=w, minlength=len(t)),
+                    np.bincount(c, minlength=len(t)).astype(float))
+                   for c, t in zip(codes, tvecs, strict=True)]
+    for var, (sw, cnt_v), t, cats in zip(names, per_var, tvecs, cats_list, strict=True):
+        achieved = sw / wsum
+        unweighted = cnt_v / n
         rows += [{"variable": var, "category": cats[k], "target": t[k],
                   "unweighted": unweighted[k], "weighted": achieved[k],
                   "difference": achieved[k] - t[k]} for k in range(len(t))]
@@ -316,7 +370,8 @@ def rake(
                         hint="raise max_iter, loosen the caps, or collapse sparse categories")
     from researchkit.survey.diagnostics import _weight_stats
 
-    stats = _weight_stats(w)
+    stats = _weight_stats(w) if compressed is None else \
+        _weight_stats(compressed[0] * scale, counts=compressed[1])
     capped = f", weights capped to [{cap_pair[0]:g}, {cap_pair[1]:g}] × mean inside the " \
              "iteration" if cap_pair else ""
     base = f", starting from base weights '{base_weight}'" if base_weight else ""
