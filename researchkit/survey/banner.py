@@ -396,12 +396,65 @@ class BannerTable(Result):
         return to_html(self, None, standalone=False)
 
 
-def _bincount2(r: np.ndarray, Kr: int, c: np.ndarray, Kc: int, w: np.ndarray | None
-               ) -> np.ndarray:
-    """Cross-tabulate codes r ∈ [0, Kr] × c ∈ [0, Kc] (last level = ignore)."""
-    key = r * (Kc + 1) + c
-    out = np.bincount(key, weights=w, minlength=(Kr + 1) * (Kc + 1))
-    return out.reshape(Kr + 1, Kc + 1)[:Kr, :Kc].astype(float)
+class _Tabulator:
+    """Weighted crosstabs of one row code against every banner column, in few passes.
+
+    The banner variables' codes are combined into joint codes ("blocks" of variables whose
+    joint number of levels stays small), so one ``np.bincount`` over the respondents serves
+    every banner variable of a block; each variable's table is then a sum over the other
+    axes of the (small) joint table. This cuts the passes over the data several-fold.
+    """
+
+    def __init__(self, groups: list[_Group], n: int, limit: int = 16384) -> None:
+        # the Total column is the sum of any block's table: it needs no axis of its own
+        self.total = [gi for gi, g in enumerate(groups) if g.name == "__total__"]
+        atoms = [(gi, ai, arr, K) for gi, g in enumerate(groups)
+                 for ai, (arr, K) in enumerate(zip(g.arrays, g.sizes, strict=True))
+                 if gi not in self.total]
+        if not atoms:
+            self.total = []
+            atoms = [(gi, ai, arr, K) for gi, g in enumerate(groups)
+                     for ai, (arr, K) in enumerate(zip(g.arrays, g.sizes, strict=True))]
+        blocks: list[list[tuple[int, int, np.ndarray, int]]] = []
+        cur: list[tuple[int, int, np.ndarray, int]] = []
+        prod = 1
+        for atom in atoms:
+            levels = atom[3] + 1
+            if cur and prod * levels > limit:
+                blocks.append(cur)
+                cur, prod = [], 1
+            cur.append(atom)
+            prod *= levels
+        if cur:
+            blocks.append(cur)
+        self.groups = groups
+        self.blocks = []
+        for block in blocks:
+            dims = [a[3] + 1 for a in block]
+            joint = np.zeros(n, dtype=np.int64)
+            for _, _, arr, K in block:
+                joint *= K + 1
+                joint += arr
+            self.blocks.append((block, dims, joint, int(np.prod(dims))))
+
+    def sums(self, r: np.ndarray, Kr: int, w: np.ndarray | None) -> list[np.ndarray]:
+        """Per banner variable, the (Kr × columns) sums of ``w`` (counts if None) by row code
+        ``r`` ∈ [0, Kr] (level Kr is ignored)."""
+        out: dict[int, dict[int, np.ndarray]] = {gi: {} for gi in range(len(self.groups))}
+        for bi, (block, dims, joint, J) in enumerate(self.blocks):
+            key = r * J
+            key += joint
+            T = np.bincount(key, weights=w, minlength=(Kr + 1) * J)[:Kr * J]
+            if bi == 0:
+                for gi in self.total:
+                    out[gi][0] = T.reshape(Kr, J).sum(axis=1)[:, None]
+            T = T.reshape(Kr, *dims)
+            for pos, (gi, ai, _, K) in enumerate(block):
+                axes = tuple(1 + k for k in range(len(dims)) if k != pos)
+                m = T.sum(axis=axes) if axes else T
+                out[gi][ai] = m[:, :K]
+        return [np.concatenate([out[gi][ai] for ai in range(len(g.arrays))], axis=1)
+                .astype(float) for gi, g in enumerate(self.groups)]
 
 
 def banner(
@@ -489,25 +542,21 @@ def banner(
 
     specs = _row_specs(rows, questionnaire)
     prepared = [_prepare_row(df, s, questionnaire) for s in specs]
-    base_cache: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    tab = _Tabulator(groups, n)
+    base_cache: dict[str, tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]] = {}
 
-    def bases(answered: np.ndarray, gi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def bases(answered: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray],
+                                             list[np.ndarray]]:
         digest = hashlib.blake2b(np.packbits(answered).tobytes(), digest_size=16).hexdigest()
-        key = (digest, gi)
-        if key not in base_cache:
+        if digest not in base_cache:
             a = np.where(answered, 0, 1)
-            g = groups[gi]
-            cnt, sw, sw2 = [], [], []
-            for arr, K in zip(g.arrays, g.sizes, strict=True):
-                cnt.append(_bincount2(a, 1, arr, K, None)[0])
-                if w is None:
-                    sw.append(cnt[-1])
-                    sw2.append(cnt[-1])
-                else:
-                    sw.append(_bincount2(a, 1, arr, K, w)[0])
-                    sw2.append(_bincount2(a, 1, arr, K, w2)[0])
-            base_cache[key] = (np.concatenate(cnt), np.concatenate(sw), np.concatenate(sw2))
-        return base_cache[key]
+            cnt = [x[0] for x in tab.sums(a, 1, None)]
+            if w is None:
+                base_cache[digest] = (cnt, cnt, cnt)
+            else:
+                base_cache[digest] = (cnt, [x[0] for x in tab.sums(a, 1, w)],
+                                      [x[0] for x in tab.sums(a, 1, w2)])
+        return base_cache[digest]
 
     records: list[dict[str, Any]] = []
     tests_done = 0
@@ -516,8 +565,26 @@ def banner(
 
     for bi, row in enumerate(prepared):
         assert row.answered is not None
+        cnt_all, sw_all, sw2_all = bases(row.answered)
+        if row.kind == "single":
+            assert row.codes is not None
+            Kr = len(row.cats)
+            r = np.where(row.codes < 0, Kr, row.codes)
+            sums_all = tab.sums(r, Kr, w)
+            keep = np.array([c not in row.exclude for c in row.cats])
+            sums2_all = tab.sums(r, Kr, w2) if row.mean and not keep.all() else None
+        elif row.kind == "multiple":
+            sels = [*row.dummies, *[np.any([row.dummies[row.cats.index(m)] for m in members],
+                                           axis=0) for members in row.nets.values()]]
+            parts_all = [tab.sums(np.where(sel & row.answered, 0, 1), 1, w) for sel in sels]
+        else:
+            assert row.values is not None
+            x = np.where(row.answered, row.values, 0.0)
+            a = np.where(row.answered, 0, 1)
+            sx_all = tab.sums(a, 1, x if w is None else w * x)
+            sxx_all = tab.sums(a, 1, x * x if w is None else w * x * x)
         for gi, g in enumerate(groups):
-            cnt, sw, sw2 = bases(row.answered, gi)
+            cnt, sw, sw2 = cnt_all[gi], sw_all[gi], sw2_all[gi]
             with np.errstate(divide="ignore", invalid="ignore"):
                 neff = np.where(sw2 > 0, sw**2 / np.where(sw2 > 0, sw2, 1), 0.0)
             colset = columns.iloc[col_offsets[gi]:col_offsets[gi + 1]]
@@ -542,12 +609,7 @@ def banner(
             # cell sums: (items × columns)
             item_rows: list[tuple[str, Any, str, np.ndarray]] = []
             if row.kind == "single":
-                assert row.codes is not None
-                Kr = len(row.cats)
-                r = np.where(row.codes < 0, Kr, row.codes)
-                sums = np.concatenate([_bincount2(r, Kr, arr, K, w)
-                                       for arr, K in zip(g.arrays, g.sizes, strict=True)],
-                                      axis=1)
+                sums = sums_all[gi]
                 for k, code in enumerate(row.cats):
                     item_rows.append(("category", code, row.labels[code], sums[k]))
                 for label, members in row.nets.items():
@@ -555,7 +617,6 @@ def banner(
                     item_rows.append(("net", tuple(members), label, sums[idx].sum(axis=0)))
                 if row.mean:
                     vals = np.array([float(c) for c in row.cats])
-                    keep = np.array([c not in row.exclude for c in row.cats])
                     W = sums[keep].sum(axis=0)
                     with np.errstate(divide="ignore", invalid="ignore"):
                         mean = (vals[keep, None] * sums[keep]).sum(axis=0) / W
@@ -563,23 +624,13 @@ def banner(
                     if keep.all():
                         mneff = neff
                     else:
-                        wsq = w2 if w is not None else None
-                        sums2 = np.concatenate([_bincount2(r, Kr, arr, K, wsq)
-                                                for arr, K in zip(g.arrays, g.sizes,
-                                                                  strict=True)], axis=1)
-                        s2 = sums2[keep].sum(axis=0)
+                        assert sums2_all is not None
+                        s2 = sums2_all[gi][keep].sum(axis=0)
                         with np.errstate(divide="ignore", invalid="ignore"):
                             mneff = np.where(s2 > 0, W**2 / np.where(s2 > 0, s2, 1), 0.0)
                     item_rows.append(("mean", None, "Mean", np.vstack([mean, ex2, mneff])))
             elif row.kind == "multiple":
-                parts = []
-                for sel in [*row.dummies, *[np.any([row.dummies[row.cats.index(m)]
-                                                    for m in members], axis=0)
-                                            for members in row.nets.values()]]:
-                    r = np.where(sel & row.answered, 0, 1)
-                    parts.append(np.concatenate([_bincount2(r, 1, arr, K, w)[0]
-                                                 for arr, K in zip(g.arrays, g.sizes,
-                                                                   strict=True)]))
+                parts = [p[gi][0] for p in parts_all]
                 for k, code in enumerate(row.cats):
                     item_rows.append(("category", code, str(row.labels.get(code, code)),
                                       parts[k]))
@@ -587,15 +638,7 @@ def banner(
                     item_rows.append(("net", tuple(row.nets[label]), label,
                                       parts[len(row.cats) + i]))
             else:  # numeric
-                assert row.values is not None
-                x = np.where(row.answered, row.values, 0.0)
-                a = np.where(row.answered, 0, 1)
-                wx = x if w is None else w * x
-                wxx = x * x if w is None else w * x * x
-                sx = np.concatenate([_bincount2(a, 1, arr, K, wx)[0]
-                                     for arr, K in zip(g.arrays, g.sizes, strict=True)])
-                sxx = np.concatenate([_bincount2(a, 1, arr, K, wxx)[0]
-                                      for arr, K in zip(g.arrays, g.sizes, strict=True)])
+                sx, sxx = sx_all[gi][0], sxx_all[gi][0]
                 with np.errstate(divide="ignore", invalid="ignore"):
                     mean, ex2 = sx / sw, sxx / sw
                 item_rows.append(("mean", None, "Mean", np.vstack([mean, ex2, neff])))
