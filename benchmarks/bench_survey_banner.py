@@ -14,6 +14,7 @@ percentages. Each measurement runs in its own subprocess (peak memory = that run
 The machine is shared: treat timings as indicative.
 """
 
+# ruff: noqa: E501  (the child scripts embedded as strings keep long lines)
 from __future__ import annotations
 
 import argparse

@@ -11,6 +11,7 @@ Usage: python benchmarks/bench_survey_raking.py [--sizes 1000000 10000000] [--re
 The machine is shared: treat timings as indicative.
 """
 
+# ruff: noqa: E501  (the child scripts embedded as strings keep long lines)
 from __future__ import annotations
 
 import argparse
@@ -104,7 +105,7 @@ def main() -> None:
 
         df = pd.read_parquet(path)
         gaps = []
-        for name, res in (("researchkit", rk), ("weightipy", wp)):
+        for res in (rk, wp):
             w = res["weights"]
             gap = max(float(np.max(np.abs(np.bincount(df[v].to_numpy(), weights=w)[list(t)]
                                           / w.sum() - np.array(list(t.values())))))
@@ -119,8 +120,18 @@ def main() -> None:
         print(f"| {n:,} | {rk['time']:.3f} | {wp['time']:.3f} | {wp['time'] / rk['time']:.1f}× "
               f"| {rk['peak_mb']:,.0f} ({rk['after_load_mb']:,.0f}) | {wp['peak_mb']:,.0f} "
               f"({wp['after_load_mb']:,.0f}) | {diff:.1e} | {gaps[0]:.1e} / {gaps[1]:.1e} |")
-    ok = all(diff < 1e-6 for _, _, _, diff, _, _ in rows)
-    print(f"\nSame weights (max relative difference < 1e-6): {'yes' if ok else 'NO'}")
+    ok = True
+    for n, _, _, diff, (rk_gap, wp_gap), _ in rows:
+        if diff < 1e-6:
+            verdict = "same weights (max relative difference < 1e-6)"
+        elif rk_gap < 1e-8 < wp_gap:
+            verdict = (f"weights differ by up to {diff:.1e} because weightipy stopped before "
+                       f"its margins matched (gap {wp_gap:.1e}); researchkit's margins match "
+                       f"to {rk_gap:.1e}")
+        else:
+            verdict = "DIFFERENT weights"
+            ok = False
+        print(f"\n{n:,} respondents: {verdict}")
     if not ok:
         sys.exit(1)
 

@@ -93,8 +93,55 @@ def column_letters(k: int) -> list[str]:
 
 
 # --- preparing variables ------------------------------------------------------------------------
+def _encode_small_ints(arr: np.ndarray, order: Sequence[Any] | None
+                       ) -> tuple[np.ndarray, list[Any]] | None:
+    """Fast path for whole-number codes in a small non-negative range (the usual case)."""
+    if arr.dtype.kind not in "iuf" or len(arr) == 0:
+        return None
+    if arr.dtype.kind == "f":
+        valid = ~np.isnan(arr)
+        if not valid.any():
+            return None
+        vals = arr[valid]
+        if vals.min() < 0 or vals.max() > 100_000 or not np.all(vals == np.floor(vals)):
+            return None
+        ints = vals.astype(np.int64)
+    else:
+        valid = None
+        if arr.min() < 0 or arr.max() > 100_000:
+            return None
+        ints = arr
+    present = np.flatnonzero(np.bincount(ints))
+    if order is None:
+        cats: list[Any] = [int(c) for c in present]
+    else:
+        cats = list(order)
+        nums = [c for c in cats if isinstance(c, int | np.integer) and not isinstance(c, bool)]
+        if len(nums) != len(cats) or any(c < 0 or c > 100_000 for c in nums):
+            return None
+    lut = np.full(int(present.max()) + 1 if len(present) else 1, -2, dtype=np.int64)
+    for i, c in enumerate(cats):
+        if 0 <= int(c) < len(lut):
+            lut[int(c)] = i
+    mapped = lut[ints]
+    if valid is None:
+        codes = mapped
+    else:
+        codes = np.full(len(arr), -1, dtype=np.int64)
+        codes[valid] = mapped
+    return codes, cats
+
+
 def _encode(series: pd.Series, order: Sequence[Any] | None) -> tuple[np.ndarray, list[Any]]:
     """Integer codes (-1 = missing) and the category list (questionnaire or sorted order)."""
+    fast = _encode_small_ints(series.to_numpy(), order)
+    if fast is not None:
+        codes, cats = fast
+        if (codes == -2).any():
+            extra = pd.unique(series[codes == -2])
+            raise DataError("value not among the categories", column=str(series.name),
+                            expected=f"one of {cats}", got=list(extra)[:5])
+        return codes, cats
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     uniq = list(uniques)
     if order is None:
@@ -239,13 +286,14 @@ def _prepare_row(df: pd.DataFrame, spec: RowSpec, qn: Questionnaire | None) -> _
         answered = block.notna().any(axis=1).to_numpy()
         dummies = []
         for c in cols:
-            v = pd.to_numeric(block[c], errors="coerce")
-            bad = block[c].notna() & ~v.isin([0, 1])
+            v = pd.to_numeric(block[c], errors="coerce").to_numpy(dtype=float)
+            bad = (v != 0) & (v != 1) & ~np.isnan(v)
+            bad |= block[c].notna().to_numpy() & np.isnan(v)
             if bad.any():
-                i = int(np.flatnonzero(bad.to_numpy())[0])
+                i = int(np.flatnonzero(bad)[0])
                 raise DataError("multiple-response dummies must be 0/1", column=c,
                                 row=df.index[i], got=block[c].iloc[i])
-            dummies.append(v.to_numpy() == 1)
+            dummies.append(v == 1)
         row.dummies, row.answered, row.cats, row.labels = dummies, answered, codes, labels
         if spec.categories is not None:
             keep = [codes.index(c) for c in spec.categories]
@@ -283,19 +331,18 @@ def _prepare_row(df: pd.DataFrame, spec: RowSpec, qn: Questionnaire | None) -> _
         labels.update(spec.labels)
     order = list(spec.categories) if spec.categories is not None else \
         (list(qcodes) if qcodes else None)
-    if order is not None and spec.categories is None:
-        present = pd.unique(df[spec.var].dropna())
-        extra = [x for x in present if x not in order
-                 and not (isinstance(x, float) and x.is_integer() and int(x) in order)]
-        if extra:
-            raise DataError("codes not in the questionnaire", column=spec.var,
-                            expected=f"one of {order}", got=list(extra)[:5],
-                            hint="validate the responses against the questionnaire first")
     if spec.categories is not None:
         series = df[spec.var].where(df[spec.var].isin(list(spec.categories)))
     else:
         series = df[spec.var]
-    codes, cats = _encode(series, order)
+    try:
+        codes, cats = _encode(series, order)
+    except DataError as exc:
+        if order is None or spec.categories is not None:
+            raise
+        raise DataError("codes not in the questionnaire", column=spec.var,
+                        expected=f"one of {order}", got=exc.got,
+                        hint="validate the responses against the questionnaire first") from None
     row.codes, row.cats = codes, cats
     row.labels = {c: str(labels.get(c, c)) for c in cats}
     row.answered = codes >= 0
@@ -436,25 +483,37 @@ class _Tabulator:
                 joint *= K + 1
                 joint += arr
             self.blocks.append((block, dims, joint, int(np.prod(dims))))
+        self._scaled: dict[tuple[int, int], np.ndarray] = {}
 
     def sums(self, r: np.ndarray, Kr: int, w: np.ndarray | None) -> list[np.ndarray]:
         """Per banner variable, the (Kr × columns) sums of ``w`` (counts if None) by row code
         ``r`` ∈ [0, Kr] (level Kr is ignored)."""
-        out: dict[int, dict[int, np.ndarray]] = {gi: {} for gi in range(len(self.groups))}
+        return self.sums_many(r, Kr, [w])[0]
+
+    def sums_many(self, r: np.ndarray, Kr: int, weights: list[np.ndarray | None]
+                  ) -> list[list[np.ndarray]]:
+        """:meth:`sums` for several weight vectors, building each block's key once."""
+        res: list[dict[int, dict[int, np.ndarray]]] = [
+            {gi: {} for gi in range(len(self.groups))} for _ in weights]
         for bi, (block, dims, joint, J) in enumerate(self.blocks):
-            key = r * J
-            key += joint
-            T = np.bincount(key, weights=w, minlength=(Kr + 1) * J)[:Kr * J]
-            if bi == 0:
-                for gi in self.total:
-                    out[gi][0] = T.reshape(Kr, J).sum(axis=1)[:, None]
-            T = T.reshape(Kr, *dims)
-            for pos, (gi, ai, _, K) in enumerate(block):
-                axes = tuple(1 + k for k in range(len(dims)) if k != pos)
-                m = T.sum(axis=axes) if axes else T
-                out[gi][ai] = m[:, :K]
-        return [np.concatenate([out[gi][ai] for ai in range(len(g.arrays))], axis=1)
-                .astype(float) for gi, g in enumerate(self.groups)]
+            scaled = self._scaled.get((bi, Kr))
+            if scaled is None:
+                scaled = joint * (Kr + 1)
+                self._scaled[(bi, Kr)] = scaled
+            key = scaled + r
+            for out, w in zip(res, weights, strict=True):
+                T = np.bincount(key, weights=w, minlength=(Kr + 1) * J)
+                T = T.reshape(J, Kr + 1)[:, :Kr].T
+                if bi == 0:
+                    for gi in self.total:
+                        out[gi][0] = T.sum(axis=1)[:, None]
+                T = T.reshape(Kr, *dims)
+                for pos, (gi, ai, _, K) in enumerate(block):
+                    axes = tuple(1 + k for k in range(len(dims)) if k != pos)
+                    m = T.sum(axis=axes) if axes else T
+                    out[gi][ai] = m[:, :K]
+        return [[np.concatenate([out[gi][ai] for ai in range(len(g.arrays))], axis=1)
+                 .astype(float) for gi, g in enumerate(self.groups)] for out in res]
 
 
 def banner(
@@ -549,13 +608,14 @@ def banner(
                                              list[np.ndarray]]:
         digest = hashlib.blake2b(np.packbits(answered).tobytes(), digest_size=16).hexdigest()
         if digest not in base_cache:
-            a = np.where(answered, 0, 1)
-            cnt = [x[0] for x in tab.sums(a, 1, None)]
+            a = (~answered).astype(np.int64)
             if w is None:
+                cnt = [x[0] for x in tab.sums(a, 1, None)]
                 base_cache[digest] = (cnt, cnt, cnt)
             else:
-                base_cache[digest] = (cnt, [x[0] for x in tab.sums(a, 1, w)],
-                                      [x[0] for x in tab.sums(a, 1, w2)])
+                c_, s_, s2_ = tab.sums_many(a, 1, [None, w, w2])
+                base_cache[digest] = ([x[0] for x in c_], [x[0] for x in s_],
+                                      [x[0] for x in s2_])
         return base_cache[digest]
 
     records: list[dict[str, Any]] = []
@@ -570,19 +630,22 @@ def banner(
             assert row.codes is not None
             Kr = len(row.cats)
             r = np.where(row.codes < 0, Kr, row.codes)
-            sums_all = tab.sums(r, Kr, w)
             keep = np.array([c not in row.exclude for c in row.cats])
-            sums2_all = tab.sums(r, Kr, w2) if row.mean and not keep.all() else None
+            if row.mean and not keep.all():
+                sums_all, sums2_all = tab.sums_many(r, Kr, [w, w2])
+            else:
+                sums_all, sums2_all = tab.sums(r, Kr, w), None
         elif row.kind == "multiple":
             sels = [*row.dummies, *[np.any([row.dummies[row.cats.index(m)] for m in members],
                                            axis=0) for members in row.nets.values()]]
-            parts_all = [tab.sums(np.where(sel & row.answered, 0, 1), 1, w) for sel in sels]
+            parts_all = [tab.sums((~(sel & row.answered)).astype(np.int64), 1, w)
+                         for sel in sels]
         else:
             assert row.values is not None
             x = np.where(row.answered, row.values, 0.0)
-            a = np.where(row.answered, 0, 1)
-            sx_all = tab.sums(a, 1, x if w is None else w * x)
-            sxx_all = tab.sums(a, 1, x * x if w is None else w * x * x)
+            a = (~row.answered).astype(np.int64)
+            sx_all, sxx_all = tab.sums_many(a, 1, [x if w is None else w * x,
+                                                   x * x if w is None else w * x * x])
         for gi, g in enumerate(groups):
             cnt, sw, sw2 = cnt_all[gi], sw_all[gi], sw2_all[gi]
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -643,6 +706,15 @@ def banner(
                     mean, ex2 = sx / sw, sxx / sw
                 item_rows.append(("mean", None, "Mean", np.vstack([mean, ex2, neff])))
             # shares and tests
+            do_tests = bool(levels) and g.name != "__total__" and len(colrecs) > 1
+            share_items = [s for kind, _, _, s in item_rows if kind != "mean"]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                shares = np.where(sw > 0, np.vstack(share_items) / np.where(sw > 0, sw, 1),
+                                  np.nan) if share_items else np.empty((0, len(colrecs)))
+            pv_shares = proportion_pairs(shares, neff)[1] if do_tests and share_items \
+                else None
+            lets = np.array([c["letter"] for c in colrecs], dtype=object)
+            si = 0
             for ii, (kind, code, label, s) in enumerate(item_rows):
                 if kind == "mean":
                     mean, ex2, mneff = s
@@ -655,28 +727,23 @@ def banner(
                         pv = None
                     test_ok = mneff >= min_base
                 else:
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        values = np.where(sw > 0, s / np.where(sw > 0, sw, 1), np.nan)
-                    pv = proportion_pairs(values, neff)[1] if levels and \
-                        g.name != "__total__" else None
+                    values = shares[si]
+                    pv = pv_shares[si] if pv_shares is not None else None
+                    si += 1
                     test_ok = testable
                 sig = [""] * len(values)
-                if pv is not None and len(values) > 1:
+                if pv is not None and do_tests:
                     ok2 = test_ok[:, None] & test_ok[None, :]
                     np.fill_diagonal(ok2, False)
                     pv = adjust_pvalues(pv, ok2, correction)
                     tests_done += int(ok2.sum() // 2)
-                    lets = colset["letter"].tolist()
-                    for i in range(len(values)):
-                        out = []
-                        for j in range(len(values)):
-                            if not ok2[i, j] or not values[i] > values[j]:
-                                continue
-                            if pv[i, j] < levels[0]:
-                                out.append(lets[j])
-                            elif len(levels) > 1 and pv[i, j] < levels[1]:
-                                out.append(lets[j].lower())
-                        sig[i] = "".join(out)
+                    higher = ok2 & (values[:, None] > values[None, :])
+                    upper = higher & (pv < levels[0])
+                    lower = higher & ~upper & (pv < levels[1]) if len(levels) > 1 \
+                        else np.zeros_like(upper)
+                    for i in np.flatnonzero((upper | lower).any(axis=1)):
+                        sig[i] = "".join(lets[j] if upper[i, j] else lets[j].lower()
+                                         for j in np.flatnonzero(upper[i] | lower[i]))
                 for j, c in enumerate(colrecs):
                     common = {"block": bi, "title": row.title, "group": g.name,
                               "column": c["column"], "letter": c["letter"],

@@ -57,7 +57,7 @@ def _weight_stats(w: np.ndarray, counts: np.ndarray | None = None) -> dict[str, 
     c = np.ones(len(w)) if counts is None else np.asarray(counts, dtype=float)
     keep = c > 0
     w, c = np.asarray(w, dtype=float)[keep], c[keep]
-    n = int(round(c.sum()))
+    n = int(np.rint(c.sum()))
     s1 = float((w * c).sum())
     s2 = float((w * w * c).sum())
     n_eff = s1**2 / s2

@@ -29,14 +29,15 @@ CORRECTIONS = {None: None, "none": None, "bonferroni": "bonferroni", "holm": "ho
 def proportion_pairs(p: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairwise pooled z-tests for proportions ``p`` with (effective) bases ``n``.
 
-    Returns ``(z, pvalue)`` matrices (k × k); ``z[i, j] > 0`` means column i is higher. Pairs
+    Returns ``(z, pvalue)`` matrices (k × k; or (..., k, k) when ``p`` has leading
+    dimensions, one family per row); ``z[i, j] > 0`` means column i is higher. Pairs
     where the pooled proportion is 0 or 1 or a base is 0 get ``z = 0, p = 1``.
     """
     from scipy.special import ndtr
 
     p = np.asarray(p, dtype=float)
     n = np.asarray(n, dtype=float)
-    p1, p2 = p[:, None], p[None, :]
+    p1, p2 = p[..., :, None], p[..., None, :]
     n1, n2 = n[:, None], n[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
         pooled = (p1 * n1 + p2 * n2) / (n1 + n2)

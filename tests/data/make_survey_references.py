@@ -52,6 +52,7 @@ def raking_reference() -> dict:
 
 def efa_reference() -> dict:
     from importlib.metadata import version
+
     import factor_analyzer.factor_analyzer as fam
     from factor_analyzer import FactorAnalyzer
     from factor_analyzer.factor_analyzer import calculate_bartlett_sphericity, calculate_kmo
