@@ -202,3 +202,20 @@ def test_banner_errors(data, qn):
     bad = data.assign(usage=data["usage"].replace(4, 8))
     with pytest.raises(DataError, match="codes not in the questionnaire"):
         banner(bad, rows=["usage"], cols=["gender"], questionnaire=qn)
+
+
+def test_split_ballot_banner_recovers_wording_effect():
+    from researchkit.datasets.survey import simulate_concept_test
+
+    qn = load_questionnaire(questionnaire_path("concept_test"))
+    sim = simulate_concept_test(3000, seed=4)
+    t = banner(sim.data, rows=["appeal"], cols=["concept_form"], questionnaire=qn)
+    assert t.columns["column"].tolist() == ["Total", "Version A", "Version B"]
+    means = _cells(t, kind="mean").set_index("column")
+    sds = _cells(t, kind="sd").set_index("column")["value"]
+    bases = _cells(t, kind="base").set_index("column")["value"]
+    for v in ("A", "B"):
+        col = f"Version {v}"
+        se = sds[col] / np.sqrt(bases[col])
+        assert abs(means.loc[col, "value"] - sim.truth["appeal_mean"][v]) < 3 * se
+    assert "A" in means.loc["Version B", "sig"]            # B's headline wins, as simulated

@@ -384,6 +384,9 @@ def _prepare_group(df: pd.DataFrame, name: str, qn: Questionnaire | None) -> _Gr
         raise ParameterError("a banner variable must be categorical (band numeric answers "
                              "first)", parameter="cols", got=name)
     qcodes = q.codes if q is not None and q.id == name else {}
+    split = next((sp for sp in questionnaire_splits(qn) if sp.id == name), None)
+    if split is not None:
+        qcodes = {i + 1: f"Version {v}" for i, v in enumerate(split.variants)}
     vlabels = df.attrs.get("value_labels", {}).get(name, {})
     codes, cats = _encode(df[name], list(qcodes) if qcodes else None)
     if len(cats) > 40:
@@ -392,8 +395,14 @@ def _prepare_group(df: pd.DataFrame, name: str, qn: Questionnaire | None) -> _Gr
     labels = [str((qcodes or vlabels).get(c, c)) for c in cats]
     K = len(cats)
     title = q.title if q is not None and q.id == name else \
+        (split.label or name) if split is not None else \
         df.attrs.get("column_labels", {}).get(name, name)
     return _Group(name, title, labels, [np.where(codes < 0, K, codes)], [K])
+
+
+def questionnaire_splits(qn: Questionnaire | None) -> list[Any]:
+    """The split ballots of a questionnaire (none without one)."""
+    return list(qn.splits) if qn is not None else []
 
 
 # --- the table ------------------------------------------------------------------------------------
