@@ -119,7 +119,8 @@ def _encode_small_ints(arr: np.ndarray, order: Sequence[Any] | None
         nums = [c for c in cats if isinstance(c, int | np.integer) and not isinstance(c, bool)]
         if len(nums) != len(cats) or any(c < 0 or c > 100_000 for c in nums):
             return None
-    lut = np.full(int(present.max()) + 1 if len(present) else 1, -2, dtype=np.int64)
+    small = np.int16 if len(cats) < 30000 else np.int64
+    lut = np.full(int(present.max()) + 1 if len(present) else 1, -2, dtype=small)
     for i, c in enumerate(cats):
         if 0 <= int(c) < len(lut):
             lut[int(c)] = i
@@ -127,7 +128,7 @@ def _encode_small_ints(arr: np.ndarray, order: Sequence[Any] | None
     if valid is None:
         codes = mapped
     else:
-        codes = np.full(len(arr), -1, dtype=np.int64)
+        codes = np.full(len(arr), -1, dtype=small)
         codes[valid] = mapped
     return codes, cats
 
@@ -255,9 +256,11 @@ def _prepare_row(df: pd.DataFrame, spec: RowSpec, qn: Questionnaire | None) -> _
             kind = "multiple"
         elif spec.var in df.columns:
             col = df[spec.var]
-            numeric = pd.api.types.is_numeric_dtype(col)
-            kind = "numeric" if numeric and col.nunique() > 15 and spec.var not in vlabels \
-                else "single"
+            kind = "single"
+            if pd.api.types.is_numeric_dtype(col) and spec.var not in vlabels:
+                fast = _encode_small_ints(col.to_numpy(), None)
+                if fast is None or len(fast[1]) > 15:
+                    kind = "numeric"
         else:
             raise DataError("row variable not in the data", column=spec.var,
                             expected="a column of the data or a question id")
@@ -611,21 +614,27 @@ def banner(
     specs = _row_specs(rows, questionnaire)
     prepared = [_prepare_row(df, s, questionnaire) for s in specs]
     tab = _Tabulator(groups, n)
-    base_cache: dict[str, tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]] = {}
+    base_cache: dict[str, dict[str, list[np.ndarray]]] = {}
 
-    def bases(answered: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray],
-                                             list[np.ndarray]]:
+    def bases(answered: np.ndarray, need_sw: bool
+              ) -> tuple[list[np.ndarray], list[np.ndarray] | None, list[np.ndarray]]:
+        """Unweighted counts, weighted sums (if needed) and sums of squared weights of the
+        respondents who answered, per banner column; shared by rows with the same routing."""
         digest = hashlib.blake2b(np.packbits(answered).tobytes(), digest_size=16).hexdigest()
-        if digest not in base_cache:
-            a = (~answered).astype(np.int64)
+        entry = base_cache.setdefault(digest, {})
+        missing = [k for k in ("cnt", "sw2", "sw") if k not in entry
+                   and (k != "sw" or need_sw)]
+        if missing:
+            a = (~answered).astype(np.int8)
             if w is None:
                 cnt = [x[0] for x in tab.sums(a, 1, None)]
-                base_cache[digest] = (cnt, cnt, cnt)
+                entry.update(cnt=cnt, sw=cnt, sw2=cnt)
             else:
-                c_, s_, s2_ = tab.sums_many(a, 1, [None, w, w2])
-                base_cache[digest] = ([x[0] for x in c_], [x[0] for x in s_],
-                                      [x[0] for x in s2_])
-        return base_cache[digest]
+                weights = {"cnt": None, "sw": w, "sw2": w2}
+                got = tab.sums_many(a, 1, [weights[k] for k in missing])
+                for k, res in zip(missing, got, strict=True):
+                    entry[k] = [x[0] for x in res]
+        return entry["cnt"], entry.get("sw") if need_sw else None, entry["sw2"]
 
     records: list[dict[str, Any]] = []
     tests_done = 0
@@ -634,7 +643,7 @@ def banner(
 
     for bi, row in enumerate(prepared):
         assert row.answered is not None
-        cnt_all, sw_all, sw2_all = bases(row.answered)
+        cnt_all, sw_all, sw2_all = bases(row.answered, need_sw=row.kind != "single")
         if row.kind == "single":
             assert row.codes is not None
             Kr = len(row.cats)
@@ -644,15 +653,16 @@ def banner(
                 sums_all, sums2_all = tab.sums_many(r, Kr, [w, w2])
             else:
                 sums_all, sums2_all = tab.sums(r, Kr, w), None
+            sw_all = [x.sum(axis=0) for x in sums_all]  # every answer falls in one cell
         elif row.kind == "multiple":
             sels = [*row.dummies, *[np.any([row.dummies[row.cats.index(m)] for m in members],
                                            axis=0) for members in row.nets.values()]]
-            parts_all = [tab.sums((~(sel & row.answered)).astype(np.int64), 1, w)
+            parts_all = [tab.sums((~(sel & row.answered)).astype(np.int8), 1, w)
                          for sel in sels]
         else:
             assert row.values is not None
             x = np.where(row.answered, row.values, 0.0)
-            a = (~row.answered).astype(np.int64)
+            a = (~row.answered).astype(np.int8)
             sx_all, sxx_all = tab.sums_many(a, 1, [x if w is None else w * x,
                                                    x * x if w is None else w * x * x])
         for gi, g in enumerate(groups):
