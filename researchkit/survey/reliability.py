@@ -85,7 +85,7 @@ def cronbach_alpha(
     >>> import pandas as pd
     >>> d = pd.DataFrame({"a": [1, 2, 3, 4, 5], "b": [2, 2, 3, 5, 5], "c": [1, 3, 3, 4, 4]})
     >>> round(cronbach_alpha(d, ["a", "b", "c"]).estimate, 4)
-    0.9253
+    0.9538
     """
     from scipy.stats import f
 
