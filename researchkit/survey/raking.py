@@ -95,7 +95,7 @@ def encode_categories(values: pd.Series, categories: pd.Index, *, name: str) -> 
     if arr.dtype.kind in "iu" and len(arr):
         lo, hi = int(arr.min()), int(arr.max())
         if 0 <= lo and hi <= 1_000_000:
-            lut = np.full(hi + 1, -1, dtype=np.int64)
+            lut = np.full(hi + 1, -1, dtype=np.int16 if len(categories) < 30000 else np.int64)
             for i, c in enumerate(categories):
                 key = _as_number(c)
                 if key is not None and float(key).is_integer() and 0 <= key <= hi:
@@ -335,7 +335,8 @@ def rake(
             compressed = (wc, cnt)
         how = "on the table of distinct cells of the weighting variables"
     else:
-        w, iters, _ = _ipf(codes, tvecs, d.copy(), None, cap_pair, tol, max_iter)
+        w, iters, _ = _ipf([c.astype(np.intp) for c in codes], tvecs, d.copy(), None,
+                           cap_pair, tol, max_iter)
         how = "respondent by respondent"
     if total is not None and (not isinstance(total, int | float) or total <= 0):
         raise ParameterError("total must be positive", parameter="total", got=total)
