@@ -184,3 +184,11 @@ def test_diagnostics_warn_and_plot(run_dir):
     assert fig.axes
     with pytest.raises(DataError):
         weight_diagnostics([1.0, -1.0])
+
+
+def test_results_are_json_safe_without_per_respondent_arrays():
+    df, targets, _ = _ref_data()
+    res = rake(df, targets)
+    d = res.to_dict()
+    assert "weights" not in d and len(json.dumps(d)) < 20_000
+    assert d["details"]["iterations"] == res.details["iterations"]

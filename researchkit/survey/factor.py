@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -178,6 +178,13 @@ class EFAResult(Result):
     _mean: np.ndarray | None = None
     _sd: np.ndarray | None = None
     _corr: np.ndarray | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (without the internal moments used for factor scores)."""
+        out = super().to_dict()
+        for key in ("_mean", "_sd", "_corr"):
+            out.pop(key, None)
+        return out
 
     def scores(self, df: pd.DataFrame) -> pd.DataFrame:
         """Regression (Thurstone) factor scores: :math:`Z R^{-1} \\Lambda \\Phi`."""

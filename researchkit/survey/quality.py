@@ -121,6 +121,13 @@ class CleanResult(Result):
     problems: pd.DataFrame | None = None
     flags: pd.DataFrame | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict with the logs but without the per-respondent data and flags."""
+        out = super().to_dict()
+        out.pop("data", None)
+        out.pop("flags", None)
+        return out
+
 
 def clean(
     df: pd.DataFrame, qn: Questionnaire, *, duration: str | None = "duration_sec",

@@ -57,6 +57,12 @@ class WeightingResult(Result):
     weights: pd.Series | None = None
     margins: pd.DataFrame | None = field(default=None)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict without the per-respondent weights (use ``weights`` for those)."""
+        out = super().to_dict()
+        out.pop("weights", None)
+        return out
+
 
 def _check_targets(df: pd.DataFrame, targets: Any) -> dict[str, pd.Series]:
     if not isinstance(df, pd.DataFrame):
