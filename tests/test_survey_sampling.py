@@ -23,7 +23,7 @@ from researchkit.survey import (
     stratified_sample,
     systematic_sample,
 )
-from researchkit.survey.sample_size import KREJCIE_MORGAN_CHI2
+from researchkit.survey.sample_sizes import KREJCIE_MORGAN_CHI2
 
 # Krejcie, R. V. & Morgan, D. W. (1970). Determining sample size for research activities.
 # Educational and Psychological Measurement 30, 607-610, Table 1 (N -> S), every entry.

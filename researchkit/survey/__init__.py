@@ -22,7 +22,7 @@ SPSS
 from __future__ import annotations
 
 from researchkit.survey.allocation import allocate
-from researchkit.survey.banner import BannerTable, RowSpec, banner
+from researchkit.survey.banner_table import BannerTable, RowSpec, banner
 from researchkit.survey.charts import plot_estimates
 from researchkit.survey.chisq import chi_square
 from researchkit.survey.diagnostics import effective_n, plot_weights, weight_diagnostics
@@ -34,7 +34,7 @@ from researchkit.survey.draws import (
 )
 from researchkit.survey.estimates import weighted_mean, weighted_proportions
 from researchkit.survey.factor import EFAResult, efa
-from researchkit.survey.poststratify import poststratify
+from researchkit.survey.poststratification import poststratify
 from researchkit.survey.quality import (
     CleanResult,
     clean,
@@ -54,7 +54,7 @@ from researchkit.survey.raking import WeightingResult, rake
 from researchkit.survey.reliability import cronbach_alpha
 from researchkit.survey.render import data_map, to_html, to_markdown
 from researchkit.survey.routing import Condition, parse_condition
-from researchkit.survey.sample_size import (
+from researchkit.survey.sample_sizes import (
     krejcie_morgan,
     sample_size,
     sample_size_mean,

@@ -19,7 +19,7 @@ import pandas as pd
 from researchkit.errors import DataError, ParameterError
 
 if TYPE_CHECKING:
-    from researchkit.survey.banner import BannerTable
+    from researchkit.survey.banner_table import BannerTable
 
 __all__ = ["to_excel", "to_html", "wide_frame"]
 

@@ -244,6 +244,7 @@ def _prepare_row(df: pd.DataFrame, spec: RowSpec, qn: Questionnaire | None) -> _
             q = None  # a single dummy column of a multiple question: treat as a column
     vlabels = df.attrs.get("value_labels", {})
     kind = spec.kind
+    detected: tuple[np.ndarray, list[Any]] | None = None  # codes found while detecting kind
     if q is not None and q.type in OPEN_TYPES:
         raise ParameterError(f"{spec.var!r} is an open question: code its answers first",
                              parameter="rows", got=spec.var)
@@ -258,8 +259,8 @@ def _prepare_row(df: pd.DataFrame, spec: RowSpec, qn: Questionnaire | None) -> _
             col = df[spec.var]
             kind = "single"
             if pd.api.types.is_numeric_dtype(col) and spec.var not in vlabels:
-                fast = _encode_small_ints(col.to_numpy(), None)
-                if fast is None or len(fast[1]) > 15:
+                detected = _encode_small_ints(col.to_numpy(), None)
+                if detected is None or len(detected[1]) > 15:
                     kind = "numeric"
         else:
             raise DataError("row variable not in the data", column=spec.var,
@@ -339,7 +340,10 @@ def _prepare_row(df: pd.DataFrame, spec: RowSpec, qn: Questionnaire | None) -> _
     else:
         series = df[spec.var]
     try:
-        codes, cats = _encode(series, order)
+        if detected is not None and order is None and spec.categories is None:
+            codes, cats = detected  # already coded while detecting the kind
+        else:
+            codes, cats = _encode(series, order)
     except DataError as exc:
         if order is None or spec.categories is not None:
             raise
@@ -496,6 +500,7 @@ class _Tabulator:
                 joint += arr
             self.blocks.append((block, dims, joint, int(np.prod(dims))))
         self._scaled: dict[tuple[int, int], np.ndarray] = {}
+        self._key = np.empty(n, dtype=np.int64)
 
     def sums(self, r: np.ndarray, Kr: int, w: np.ndarray | None) -> list[np.ndarray]:
         """Per banner variable, the (Kr × columns) sums of ``w`` (counts if None) by row code
@@ -512,7 +517,7 @@ class _Tabulator:
             if scaled is None:
                 scaled = joint * (Kr + 1)
                 self._scaled[(bi, Kr)] = scaled
-            key = scaled + r
+            key = np.add(scaled, r, out=self._key)  # reused buffer: no page faults
             for out, w in zip(res, weights, strict=True):
                 T = np.bincount(key, weights=w, minlength=(Kr + 1) * J)
                 T = T.reshape(J, Kr + 1)[:, :Kr].T
@@ -640,6 +645,8 @@ def banner(
     tests_done = 0
     low_cols: set[tuple[str, str]] = set()
     col_offsets = np.cumsum([0] + [len(g.labels) for g in groups])
+    group_cols = [columns.iloc[col_offsets[gi]:col_offsets[gi + 1]].to_dict("records")
+                  for gi in range(len(groups))]
 
     for bi, row in enumerate(prepared):
         assert row.answered is not None
@@ -669,8 +676,7 @@ def banner(
             cnt, sw, sw2 = cnt_all[gi], sw_all[gi], sw2_all[gi]
             with np.errstate(divide="ignore", invalid="ignore"):
                 neff = np.where(sw2 > 0, sw**2 / np.where(sw2 > 0, sw2, 1), 0.0)
-            colset = columns.iloc[col_offsets[gi]:col_offsets[gi + 1]]
-            colrecs = colset.to_dict("records")
+            colrecs = group_cols[gi]
             testable = neff >= min_base
             for j, c in enumerate(colrecs):
                 if not testable[j]:
