@@ -264,6 +264,10 @@ def campaign_observational(
         logit P(join) = -1.2 + confounding · (0.9 z(past_spend) + 0.8 member + 0.4 urban
                                                - 0.3 z(age) + 0.15 (visits - 3))
 
+    with ``z(past_spend) = (past_spend − 170)/90`` and ``z(age) = (age − 46.5)/16.5``: the true
+    score is logistic-linear in the observed covariates, so a main-effects logit is correctly
+    specified.
+
     and so does next-quarter spend::
 
         spend0 = 40 + 0.25 past_spend + 6 member + 4 urban - 0.1 (age - 45) + 3 visits + N(0, 15²)
@@ -288,7 +292,7 @@ def campaign_observational(
     member = rng.binomial(1, 0.4, n)
     urban = rng.binomial(1, 0.6, n)
     visits = rng.poisson(3, n)
-    z_spend = (np.log(past_spend) - 5.0) / 0.5
+    z_spend = (past_spend - 170.0) / 90.0
     z_age = (age - 46.5) / 16.5
     lin = -1.2 + confounding * (0.9 * z_spend + 0.8 * member + 0.4 * urban - 0.3 * z_age
                                 + 0.15 * (visits - 3))

@@ -210,7 +210,7 @@ class CallawaySantAnna:
         cohorts = np.sort(np.unique(G[np.isfinite(G)])).astype(int)
         if len(cohorts) == 0:
             raise DataError("no unit is ever treated after the first period",
-                            parameter=group and "group" or "treatment")
+                            parameter=(group and "group") or "treatment")
         never = ~np.isfinite(G)
         if control_group == "never_treated" and not never.any():
             raise DataError("no never-treated units", parameter="control_group",
@@ -409,7 +409,7 @@ class CallawaySantAnna:
             p_value=float(2 * stats.norm.sf(abs(zstat))) if se > 0 else None,
             statistic=zstat, statistic_name="z", n=self._n, table=table,
             details={"se": se, "aggregation": kind, "n_units": self._n,
-                     "n_cohorts": int(len(np.unique(g))), "n_clusters": self.n_clusters,
+                     "n_cohorts": len(np.unique(g)), "n_clusters": self.n_clusters,
                      "control_group": self.control_group},
             warnings=list(self.warnings),
             reference="Callaway & Sant'Anna (2021), J. Econometrics 225(2), 200-230",

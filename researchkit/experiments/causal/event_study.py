@@ -179,7 +179,7 @@ class EventStudy:
         self.coefficients = pd.DataFrame(rows).set_index("event_time")
         self.leads_names = [event_label(e) for e in events if e < 0]
         self.lags_names = [event_label(e) for e in events if e >= 0]
-        self.n_units = int(len(adopt))
+        self.n_units = len(adopt)
         self.n_treated_units = int((~np.isnan(adopt["first_treated"])).sum())
         self.result = self._headline()
 

@@ -256,7 +256,7 @@ def twfe_weights(
         method=("de Chaisemartin & D'Haultfœuille (2020) weights: residuals of the treatment "
                 "on unit and period fixed effects, normalised over treated cells; the TWFE "
                 "coefficient is the weighted sum of the cell effects."),
-        n=int(len(df)), table=cells,
+        n=len(df), table=cells,
         details={"n_treated_cells": int(on.sum()), "n_negative": int(neg.sum()),
                  "sum_negative_weights": float(w[neg].sum()),
                  "share_negative": float(neg.mean())},

@@ -243,8 +243,9 @@ class SyntheticControl:
             estimate=est,
             method=(f"Synthetic control: donor weights (w ≥ 0, Σw = 1) minimise the squared "
                     f"pre-period gap on {int(self.pre.sum())} pre-treatment periods of "
-                    f"{self.outcome!r} (exact active-set solution); {len(self.treated_units)} treated unit(s) "
-                    f"averaged; effect = mean gap over {int((~self.pre).sum())} post-periods. "
+                    f"{self.outcome!r} (exact active-set solution); "
+                    f"{len(self.treated_units)} treated unit(s) averaged; effect = mean gap "
+                    f"over {int((~self.pre).sum())} post-periods. "
                     "Inference: placebo_test() (permutation over donors)."),
             n=int(self.wide.size),
             table=self.gaps,

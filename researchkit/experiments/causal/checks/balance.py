@@ -190,7 +190,7 @@ def balance_table(
         method=("Standardised mean differences (Austin 2009): difference in (weighted) means "
                 "over the unadjusted pooled SD (proportion formula for 0/1 covariates); "
                 f"threshold |SMD| < {threshold:g}."),
-        n=int(len(df)), table=table,
+        n=len(df), table=table,
         details={"max_abs_smd_before": float(table["smd_before"].abs().max()),
                  "max_abs_smd_after": float(table["smd_after"].abs().max())
                  if w is not None else None,

@@ -95,7 +95,7 @@ def placebo_in_space(sc: Any, *, max_pre_rmspe_ratio: float | None = None) -> Re
             "Permutation test: each donor refitted as a placebo treated unit with the other "
             "donors as its pool; statistic = post/pre RMSPE ratio; p = share of units with a "
             f"ratio at least the treated one's ({len(used)} units{cut})."),
-        p_value=p, statistic=r1, statistic_name="RMSPE ratio", n=int(len(used)),
+        p_value=p, statistic=r1, statistic_name="RMSPE ratio", n=len(used),
         table=table.set_index("unit"),
         details={"n_placebos": int(len(used) - 1), "min_p_value": 1 / len(used),
                  "gaps": pd.DataFrame(gaps, index=sc.gaps.index)},
