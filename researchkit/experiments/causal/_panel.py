@@ -36,15 +36,18 @@ def adoption_table(df: pd.DataFrame, unit: str, time: str, treatment: str) -> pd
     Returns one row per unit (sorted): ``first_treated`` (NaN for never-treated units),
     ``absorbing`` (no period with treatment 0 after the first treated period).
     """
-    d = df[[unit, time, treatment]].sort_values([unit, time])
-    on = d[treatment].to_numpy() > 0
-    d = d.assign(_on=on)
-    first = d[d["_on"]].groupby(unit, sort=True)[time].min()
-    units = pd.Index(np.sort(d[unit].unique()), name=unit)
-    out = pd.DataFrame(index=units)
-    out["first_treated"] = first.reindex(units)
-    after = d.merge(first.rename("_first"), left_on=unit, right_index=True, how="inner")
-    after = after[after[time] >= after["_first"]]
-    off_after = after.groupby(unit, sort=True)["_on"].apply(lambda s: bool((~s).any()))
-    out["absorbing"] = ~off_after.reindex(units, fill_value=False).astype(bool)
-    return out
+    units, codes = np.unique(df[unit].to_numpy(), return_inverse=True)
+    times = df[time].to_numpy()
+    t_codes = np.unique(times, return_inverse=True)[1]
+    uniq_times = np.unique(times)
+    on = df[treatment].to_numpy() > 0
+    big = len(uniq_times)
+    first_code = np.full(len(units), big)
+    np.minimum.at(first_code, codes[on], t_codes[on])
+    after_off = (~on) & (t_codes > first_code[codes])
+    off = np.zeros(len(units), dtype=bool)
+    np.logical_or.at(off, codes, after_off)
+    first = np.where(first_code < big, uniq_times[np.minimum(first_code, big - 1)], np.nan)
+    return pd.DataFrame({"first_treated": pd.Series(first, dtype=float if np.issubdtype(
+        np.asarray(first).dtype, np.number) else object).to_numpy(), "absorbing": ~off},
+        index=pd.Index(units, name=unit))
