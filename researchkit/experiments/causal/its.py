@@ -8,7 +8,9 @@ intervention, with control series that the intervention did not affect as regres
     μ_{t+1} = μ_t + ν_t + ξ_t              (local level; ν_t is a slope with "trend")
     γ_t  = trigonometric seasonal with the given period and harmonics
 
-(statsmodels ``UnobservedComponents``, maximum likelihood). Its forecast over the
+(statsmodels ``UnobservedComponents``, maximum likelihood; the regression coefficients sit in
+the state vector, so their estimation error is part of the forecast variance). Its forecast
+over the
 post-period, given the controls, is the counterfactual ``ŷ_t``; the pointwise effect is
 ``y_t − ŷ_t`` and the cumulative effect ``Σ (y_t − ŷ_t)``. Intervals come from the exact
 Gaussian forecast distribution of the fitted state-space model: pointwise variances
@@ -54,51 +56,41 @@ if TYPE_CHECKING:
 __all__ = ["InterruptedTimeSeries", "forecast_covariance"]
 
 
-def forecast_covariance(results: Any, exog: np.ndarray | None, steps: int) -> tuple[
-        np.ndarray, np.ndarray]:
-    """Mean and full covariance of the ``steps``-ahead forecasts of a fitted state-space model.
+def _matrix(ssm: Any, name: str, t: int | None = None) -> np.ndarray:
+    m = np.asarray(ssm[name])
+    if m.ndim == 3:
+        return m[:, :, 0 if t is None or m.shape[2] == 1 else t]
+    return m
 
-    Uses the predicted state at the end of the sample, ``a ~ N(m, P)``, and propagates
-    ``a_{t+1} = T a_t + R η_t``: ``E y_t = Z m_t + d_t``, ``Var y_t = Z P_t Z' + H`` and
-    ``Cov(y_s, y_t) = Z T^{t−s} P_s Z'``. Time-invariant ``Z, T, R, Q, H`` are assumed
-    (true for ``UnobservedComponents``); regression effects enter the observation intercept
-    ``d_t = β'x_t``.
+
+def forecast_covariance(results: Any, start: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and full covariance of the forecasts from period ``start`` on.
+
+    ``results`` is a state-space model *filtered* over the whole series with the outcome set
+    to missing from ``start`` on, so its predicted states ``a_t ~ N(m_t, P_t)`` for t ≥ start
+    are forecasts from the pre-period. Then ``E y_t = Z_t m_t + d_t``, ``Var y_t = Z_t P_t
+    Z_t' + H`` and ``Cov(y_s, y_t) = Z_t T^{t−s} P_s Z_s'`` for s < t (Durbin & Koopman 2012,
+    section 4.11). The transition ``T`` must be time-invariant; the design ``Z_t`` may vary
+    (regression coefficients kept in the state vector have ``Z_t = x_t``).
     """
     ssm = results.model.ssm
-    z = np.asarray(ssm["design"])[:, :, 0] if np.ndim(ssm["design"]) == 3 else \
-        np.asarray(ssm["design"])
-    tmat = np.asarray(ssm["transition"])
-    tmat = tmat[:, :, 0] if tmat.ndim == 3 else tmat
-    rmat = np.asarray(ssm["selection"])
-    rmat = rmat[:, :, 0] if rmat.ndim == 3 else rmat
-    qmat = np.asarray(ssm["state_cov"])
-    qmat = qmat[:, :, 0] if qmat.ndim == 3 else qmat
-    hmat = np.asarray(ssm["obs_cov"])
-    hmat = hmat[:, :, 0] if hmat.ndim == 3 else hmat
-    z = z[0]
-    h = float(hmat[0, 0])
-    m = np.asarray(results.predicted_state)[:, -1].copy()
-    p = np.asarray(results.predicted_state_cov)[:, :, -1].copy()
-    rqr = rmat @ qmat @ rmat.T
-    d = np.zeros(steps)
-    if exog is not None and exog.shape[1] > 0:
-        names = list(results.model.exog_names)
-        beta = np.array([results.params[f"beta.{n}"] for n in names])
-        d = exog @ beta
-    mean = np.zeros(steps)
+    nobs = results.model.nobs
+    steps = nobs - start
+    tmat = _matrix(ssm, "transition")
+    h = float(_matrix(ssm, "obs_cov")[0, 0])
+    zs = np.array([_matrix(ssm, "design", t)[0] for t in range(start, nobs)])
+    obs_int = np.atleast_2d(np.asarray(ssm["obs_intercept"], dtype=float))  # (k_endog, 1|nobs)
+    ds_ = obs_int[0, start:nobs] if obs_int.shape[1] > 1 else np.full(steps, obs_int[0, 0])
+    m = np.asarray(results.predicted_state)[:, start:nobs]
+    p = np.asarray(results.predicted_state_cov)[:, :, start:nobs]
+    mean = np.einsum("tk,kt->t", zs, m) + ds_
     cov = np.zeros((steps, steps))
-    ps = []
-    for t in range(steps):
-        mean[t] = z @ m + d[t]
-        ps.append(p.copy())
-        cov[t, t] = z @ p @ z + h
-        m = tmat @ m
-        p = tmat @ p @ tmat.T + rqr
-    for s in range(steps):
-        v = ps[s] @ z
-        for t in range(s + 1, steps):
+    for s_ in range(steps):
+        v = p[:, :, s_] @ zs[s_]
+        cov[s_, s_] = zs[s_] @ v + h
+        for t in range(s_ + 1, steps):
             v = tmat @ v
-            cov[s, t] = cov[t, s] = z @ v
+            cov[s_, t] = cov[t, s_] = zs[t] @ v
     return mean, cov
 
 
@@ -200,6 +192,10 @@ class InterruptedTimeSeries:
             kwargs["freq_seasonal"] = [{"period": seasonal_period,
                                         "harmonics": min(harmonics, seasonal_period // 2)}]
             kwargs["stochastic_freq_seasonal"] = [stochastic_seasonal]
+        if controls:
+            # coefficients in the state vector (fixed, diffuse prior): their estimation error
+            # enters the forecast variance (Durbin & Koopman 2012, section 6.2.2)
+            kwargs["mle_regression"] = False
         exog_pre = pd.DataFrame(xs[:n_pre], columns=controls) if xs is not None else None
         model = UnobservedComponents(y[:n_pre], exog=exog_pre, **kwargs)
         self.warnings: list[str] = []
@@ -211,7 +207,12 @@ class InterruptedTimeSeries:
                                  "the model (fewer components, more pre-period data).")
         self.fit = fit
         steps = int(post.sum())
-        mean, cov = forecast_covariance(fit, None if xs is None else xs[n_pre:], steps)
+        y_masked = y.copy()
+        y_masked[n_pre:] = np.nan
+        exog_all = pd.DataFrame(xs, columns=controls) if xs is not None else None
+        self.filtered = UnobservedComponents(y_masked, exog=exog_all, **kwargs).filter(
+            fit.params)
+        mean, cov = forecast_covariance(self.filtered, n_pre)
         from scipy import stats
 
         z = float(stats.norm.ppf(0.5 + self.ci_level / 2))
@@ -259,7 +260,8 @@ class InterruptedTimeSeries:
                     + "; ".join(comp) + f") fitted by maximum likelihood on {n_pre} "
                     f"pre-period observations; counterfactual = its forecast over {steps} "
                     "post-periods; intervals from the exact Gaussian forecast covariance "
-                    "(parameters plugged in, parameter uncertainty ignored); two-sided "
+                    "(variances plugged in at their estimates, regression-coefficient uncertainty "
+                    "included); two-sided "
                     "z-test of the cumulative effect."),
             ci=(avg - z * avg_sd, avg + z * avg_sd), ci_level=self.ci_level, p_value=p,
             statistic=zstat, statistic_name="z", n=len(df),
