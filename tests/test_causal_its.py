@@ -80,9 +80,11 @@ def test_interval_coverage_in_repeated_simulations():
     """Coverage of the 95% interval of the cumulative effect over 120 simulated series.
 
     The data follow the fitted model class (local level + one control). Binomial SE of the
-    coverage estimate is 2.0 points; plug-in intervals ignore parameter uncertainty, which
-    can only lower coverage a little with 60 pre-periods, so we accept 95% ± 3.5 SE
-    (88-100%).
+    coverage estimate is 2.0 points; we accept 95% − 3.5 SE (≥ 88%). Known limitation: the
+    variances are plugged in at their maximum-likelihood values (the level variance is often
+    under-estimated with 60 pre-periods), so the measured coverage in this design is about
+    89% and the A/A false-positive rate about 10%, i.e. somewhat narrow; the Bayesian
+    CausalImpact integrates over the variances instead.
     """
     reps, hits, aa_rejections = 120, 0, 0
     for seed in range(reps):
@@ -102,7 +104,7 @@ def test_interval_coverage_in_repeated_simulations():
     coverage = hits / reps
     se = np.sqrt(0.95 * 0.05 / reps)
     assert coverage > 0.95 - 3.5 * se, coverage
-    assert aa_rejections / (reps / 2) < 0.05 + 3.5 * np.sqrt(0.05 * 0.95 / (reps / 2))
+    assert aa_rejections / (reps / 2) < 0.05 + 3.5 * np.sqrt(0.05 * 0.95 / (reps / 2))  # 14.6%
 
 
 def test_without_controls_the_interval_is_wider(series, fitted):

@@ -264,9 +264,10 @@ def campaign_observational(
         logit P(join) = -1.2 + confounding · (0.9 z(past_spend) + 0.8 member + 0.4 urban
                                                - 0.3 z(age) + 0.15 (visits - 3))
 
-    with ``z(past_spend) = (past_spend − 170)/90`` and ``z(age) = (age − 46.5)/16.5``: the true
-    score is logistic-linear in the observed covariates, so a main-effects logit is correctly
-    specified.
+    with ``z(past_spend) = (log(past_spend) − 5)/0.5`` and ``z(age) = (age − 46.5)/16.5``: the
+    true score is logistic-linear in ``age, log_past_spend, member, urban, visits``, so a
+    main-effects logit on those columns is correctly specified (one on ``past_spend`` in
+    levels is not, and suffers from extreme weights).
 
     and so does next-quarter spend::
 
@@ -279,7 +280,8 @@ def campaign_observational(
     Returns
     -------
     Simulated
-        ``data`` columns: customer, age, past_spend, member, urban, visits, joined, spend.
+        ``data`` columns: customer, age, past_spend, log_past_spend, member, urban, visits,
+        joined, spend.
         ``truth``: ``att`` and ``ate`` (sample values from the potential outcomes),
         ``naive_difference``, ``propensity`` (the true scores).
     """
@@ -292,7 +294,7 @@ def campaign_observational(
     member = rng.binomial(1, 0.4, n)
     urban = rng.binomial(1, 0.6, n)
     visits = rng.poisson(3, n)
-    z_spend = (past_spend - 170.0) / 90.0
+    z_spend = (np.log(past_spend) - 5.0) / 0.5
     z_age = (age - 46.5) / 16.5
     lin = -1.2 + confounding * (0.9 * z_spend + 0.8 * member + 0.4 * urban - 0.3 * z_age
                                 + 0.15 * (visits - 3))
@@ -303,7 +305,8 @@ def campaign_observational(
     tau = effect * (0.6 + 0.4 * member + 0.2 * z_spend)
     spend = spend0 + joined * tau
     data = pd.DataFrame({
-        "customer": np.arange(1, n + 1), "age": age, "past_spend": past_spend.round(2),
+        "customer": np.arange(1, n + 1), "age": age, "past_spend": past_spend,
+        "log_past_spend": np.log(past_spend),
         "member": member, "urban": urban, "visits": visits, "joined": joined, "spend": spend,
     })
     truth = {
