@@ -221,7 +221,7 @@ def test_errors(obs):
     with pytest.raises(DataError, match="one treatment group"):
         PropensityScoreWeighting(data.assign(joined=1), "spend", "joined", COVS)
     separated = data.assign(perfect=data["joined"] * 10.0)
-    with pytest.raises(DataError, match="separation|perfectly predicted"):
+    with pytest.raises(DataError, match=r"separation|perfectly predicted"):
         PropensityScoreWeighting(separated, "spend", "joined", ["perfect"])
     with pytest.raises(DataError, match="not found"):
         balance_table(data, "joined", ["nope"])

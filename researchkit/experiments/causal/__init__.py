@@ -31,6 +31,7 @@ from researchkit.experiments.causal.callaway_santanna import CallawaySantAnna
 from researchkit.experiments.causal.did import DifferenceInDifferences, did
 from researchkit.experiments.causal.event_study import EventStudy
 from researchkit.experiments.causal.its import InterruptedTimeSeries
+from researchkit.experiments.causal.panel_tools import aggregate_panel, did_columns
 from researchkit.experiments.causal.propensity import (
     PropensityScoreMatching,
     PropensityScoreWeighting,
@@ -52,8 +53,10 @@ __all__ = [
     "PropensityScoreWeighting",
     "SyntheticControl",
     "adoption_summary",
+    "aggregate_panel",
     "checks",
     "did",
+    "did_columns",
     "goodman_bacon",
     "plot_goodman_bacon",
     "simplex_weights",

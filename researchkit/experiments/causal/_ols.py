@@ -62,21 +62,27 @@ def absorb(
     matrix : (n, k) array
     groups : list of (n,) integer code arrays (0..L-1)
     """
+    from scipy.sparse import csr_matrix
+
     out = np.array(matrix, dtype=float, copy=True)
     if out.ndim == 1:
         out = out[:, None]
     if not groups:
         return out
-    counts = [np.bincount(g) for g in groups]
+    n = out.shape[0]
+    rows = np.arange(n)
+    indicators = []
+    for g in groups:
+        counts = np.bincount(g)
+        ind = csr_matrix((np.ones(n), (rows, g)), shape=(n, len(counts)))
+        indicators.append((ind, ind.T.tocsr(), np.maximum(counts, 1)[:, None]))
     scale = np.maximum(np.abs(out).max(axis=0), 1.0)
     for _ in range(max_iter):
         biggest = 0.0
-        for g, c in zip(groups, counts, strict=True):
-            for j in range(out.shape[1]):
-                means = np.bincount(g, weights=out[:, j], minlength=len(c)) / np.maximum(c, 1)
-                step = means[g]
-                out[:, j] -= step
-                biggest = max(biggest, float(np.abs(step).max() / scale[j]))
+        for ind, ind_t, counts in indicators:
+            step = ind @ ((ind_t @ out) / counts)
+            out -= step
+            biggest = max(biggest, float((np.abs(step).max(axis=0) / scale).max()))
         if len(groups) == 1 or biggest < tol:
             return out
     raise DataError("fixed effects did not converge",

@@ -415,33 +415,79 @@ class CallawaySantAnna:
             reference="Callaway & Sant'Anna (2021), J. Econometrics 225(2), 200-230",
         )
 
-    def pretrend_test(self) -> Result:
-        """Joint χ² test that all pre-treatment ATT(g,t) are zero (``did``'s Wald pre-test)."""
+    def pretrend_test(self, leads: int | None = None) -> Result:
+        """Joint test that the pre-treatment effects are zero (``did``'s Wald pre-test).
+
+        Parameters
+        ----------
+        leads : int, optional
+            Test the event-time (dynamic) pre-treatment effects ``e = −leads .. −1`` instead
+            of every pre-treatment ATT(g,t) (fewer restrictions: better behaved with few
+            clusters).
+
+        Notes
+        -----
+        ``W = n · b'V̂⁻¹b`` with ``V̂`` the (cluster-summed) influence-function covariance.
+        The R package refers W to χ²(q) (``p_value_chi2`` in ``details``); the reported
+        ``p_value`` uses the small-sample version ``F = W (G − q) / (q (G − 1)) ~ F(q, G − q)``
+        for G clusters (Hotelling's T²), which matters when q is not small relative to G.
+        """
         from scipy import stats
 
         cells = self._cells
-        pre = np.flatnonzero(cells["pre"].to_numpy())
-        if len(pre) == 0:
-            raise DataError("no pre-treatment cells to test", parameter="base_period")
-        b = cells["att"].to_numpy()[pre]
-        sums = np.zeros((self.n_clusters, len(pre)))
-        np.add.at(sums, self._cluster_codes, self._inf[:, pre])
+        g, t = cells["_g"].to_numpy(), cells["_t"].to_numpy()
+        if leads is None:
+            pre = np.flatnonzero(cells["pre"].to_numpy())
+            if len(pre) == 0:
+                raise DataError("no pre-treatment cells to test", parameter="base_period")
+            b = cells["att"].to_numpy()[pre]
+            inf = self._inf[:, pre]
+            what = f"the {len(pre)} pre-treatment ATT(g,t)"
+            table = self.att_gt[self.att_gt["pre"]].reset_index(drop=True)
+        else:
+            if isinstance(leads, bool) or not isinstance(leads, int) or leads < 1:
+                raise ParameterError("invalid number of leads", parameter="leads",
+                                     expected="an integer >= 1", got=leads)
+            pg = np.array([np.mean(self._G == x) for x in g])
+            e_all = t - g
+            es = [e for e in range(-leads, 0) if (e_all == e).any()]
+            if not es:
+                raise DataError("no pre-treatment event times to test", parameter="leads")
+            parts = [self._combine(np.flatnonzero(e_all == e),
+                                   pg[e_all == e] / pg[e_all == e].sum(), True) for e in es]
+            b = np.array([p[0] for p in parts])
+            inf = np.column_stack([p[1] for p in parts])
+            what = f"the dynamic pre-treatment effects e = {es[0]}..{es[-1]}"
+            table = pd.DataFrame({"event_time": es, "att": b, "se": self._se(inf)})
+        q = len(b)
+        if q >= self.n_clusters:
+            raise DataError("more pre-treatment effects than clusters: the joint test is not "
+                            "defined", parameter="leads",
+                            expected=f"fewer than {self.n_clusters} restrictions (use leads=)",
+                            got=q)
+        sums = np.zeros((self.n_clusters, q))
+        np.add.at(sums, self._cluster_codes, inf)
         v = sums.T @ sums / self._n  # = IF'IF/n when clusters are units
-        if np.linalg.matrix_rank(v) < len(pre):
-            raise DataError("singular covariance of the pre-treatment ATTs",
-                            hint="too few units per cohort for a joint test")
+        if np.linalg.matrix_rank(v) < q:
+            raise DataError("singular covariance of the pre-treatment effects",
+                            hint="too few units per cohort for a joint test; use leads=")
         w = float(self._n * b @ np.linalg.solve(v, b))
-        q = len(pre)
+        gcl = self.n_clusters
+        f = w * (gcl - q) / (q * (gcl - 1))
+        p_f = float(stats.f.sf(f, q, gcl - q))
+        p_chi2 = float(stats.chi2.sf(w, q))
         return Result(
-            name="Pre-trend test (pre-treatment ATT(g,t) jointly zero)",
+            name="Pre-trend test (pre-treatment effects jointly zero)",
             estimate=float(np.abs(b).max()),
-            method=(f"Wald test W = n·b'V⁻¹b ~ χ²({q}) on the {q} pre-treatment ATT(g,t) with "
-                    f"the influence-function covariance ({self.base_period} base period), as "
-                    "in Callaway & Sant'Anna (2021). A non-significant test does not prove "
-                    "parallel trends (Roth 2022)."),
-            p_value=float(stats.chi2.sf(w, q)), statistic=w, statistic_name="chi2",
-            df=float(q), n=self._n,
-            table=self.att_gt[self.att_gt["pre"]].reset_index(drop=True),
+            method=(f"Wald test W = n·b'V⁻¹b on {what} with the influence-function covariance "
+                    f"clustered by {self.cluster!r} ({self.base_period} base period), as in "
+                    f"Callaway & Sant'Anna (2021); p from F = W(G−q)/(q(G−1)) ~ F({q}, "
+                    f"{gcl - q}) with G = {gcl} clusters (χ²({q}) p = {p_chi2:.4f}, the R "
+                    "did value). A non-significant test does not prove parallel trends "
+                    "(Roth 2022)."),
+            p_value=p_f, statistic=w, statistic_name="W", df=float(q), n=self._n,
+            table=table, details={"chi2": w, "p_value_chi2": p_chi2, "F": f,
+                                  "df_denominator": gcl - q, "n_clusters": gcl},
             reference="Callaway & Sant'Anna (2021); Roth (2022)")
 
     def plot(self, ax: Any = None, *, truth: dict[int, float] | None = None) -> Figure:

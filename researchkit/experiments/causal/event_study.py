@@ -162,9 +162,14 @@ class EventStudy:
         if n_never == 0:
             self.warnings.append("No never-treated units: relative-period effects are "
                                  "identified only from timing differences.")
-        self.fit = fit_ols(y[keep], x, names,
-                           fixed_effects=[tmp["u"].to_numpy()[keep], tpos[keep]],
-                           cluster=df[self.cluster].to_numpy()[keep], cov_type="cluster")
+        fes = [tmp["u"].to_numpy()[keep], tpos[keep]]
+        clusters = df[self.cluster].to_numpy()[keep]
+        self.fit = fit_ols(y[keep], x, names, fixed_effects=fes, cluster=clusters,
+                           cov_type="cluster")
+        self._design = {"y": y[keep], "x": x, "names": names, "fixed_effects": fes,
+                        "cluster": clusters}
+        treated_clusters = pd.Series(ever[keep]).groupby(clusters).max()
+        self.n_treated_clusters = int(treated_clusters.sum())
         self.events = events
         self.staggered = bool(staggered)
         rows = []

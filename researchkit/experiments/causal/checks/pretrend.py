@@ -9,6 +9,11 @@ reported). For a :class:`~researchkit.experiments.causal.CallawaySantAnna` fit t
 the pre-treatment ATT(g,t) and their influence-function covariance, ``W = n · b' V̂^{-1} b ~
 χ²(q)``, as the R ``did`` package does.
 
+With few clusters, or few treated clusters, the analytic test over-rejects when several leads
+are tested jointly (the clustered covariance of many leads is poorly estimated); a wild cluster
+restricted bootstrap (``bootstrap=999``) gives a p-value with much better size (MacKinnon &
+Webb 2017).
+
 A large p-value is *not* proof of parallel trends: pre-tests have low power against
 trends that matter (Roth 2022). Report the plotted leads with the test.
 
@@ -16,6 +21,10 @@ References
 ----------
 Roth, J. (2022). Pretest with caution: event-study estimates after testing for parallel trends.
 *American Economic Review: Insights*, 4(3), 305-322.
+MacKinnon, J. G., & Webb, M. D. (2017). Wild bootstrap inference for wildly different cluster
+sizes. *Journal of Applied Econometrics*, 32(2), 233-254.
+Roodman, D., MacKinnon, J. G., Nielsen, M. Ø., & Webb, M. D. (2019). Fast and wild: bootstrap
+inference in Stata using boottest. *The Stata Journal*, 19(1), 4-60.
 Callaway, B., & Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time
 periods. *Journal of Econometrics*, 225(2), 200-230, section 4.
 """
@@ -32,13 +41,82 @@ from researchkit.results import Result
 __all__ = ["pretrend_test"]
 
 
-def pretrend_test(design: Any) -> Result:
+def wild_cluster_wald(
+    design: dict[str, Any], names: list[str], *, n_boot: int = 999, seed: int = 0,
+) -> tuple[float, float]:
+    """Wild cluster restricted bootstrap p-value of the joint Wald test ``β_names = 0``.
+
+    The null is imposed: the model without the tested regressors is fitted, and bootstrap
+    outcomes ``y* = ŷ_R + v_g û_R`` use Rademacher weights ``v_g = ±1`` per cluster (Cameron,
+    Gelbach & Miller 2008; MacKinnon & Webb 2017; Roodman et al. 2019, "WCR"). Each draw refits
+    the unrestricted model and recomputes the cluster-robust Wald statistic; the p-value is the
+    share of draws with ``W* ≥ W``.
+
+    Returns
+    -------
+    (W, p_value)
+    """
+    import numpy as np
+
+    from researchkit.datasets.base import make_rng
+    from researchkit.experiments.causal._ols import _codes, absorb, fit_ols
+
+    y, x, all_names = design["y"], design["x"], design["names"]
+    fes, clusters = design["fixed_effects"], design["cluster"]
+    idx = [all_names.index(n) for n in names]
+    keep_cols = [i for i in range(x.shape[1]) if i not in idx]
+    full = fit_ols(y, x, all_names, fixed_effects=fes, cluster=clusters, cov_type="cluster")
+    w_obs = full.wald(names)["chi2"]
+    groups = [_codes(np.asarray(g))[0] for g in fes]
+    if keep_cols:
+        restricted = fit_ols(y, x[:, keep_cols], [all_names[i] for i in keep_cols],
+                             fixed_effects=fes, cluster=clusters, cov_type="cluster")
+        u_r = restricted.resid
+    else:
+        u_r = absorb(y, groups)[:, 0]
+    # absorbed quantities: ỹ* = ỹ − ũ_R + absorb(v ∘ u_R), with u_R the absorbed residual
+    y_t = absorb(y, groups)[:, 0]
+    fitted_t = y_t - u_r
+    x_t = absorb(x, groups)
+    bread = np.linalg.inv(x_t.T @ x_t)
+    codes, g = _codes(np.asarray(clusters))
+    n, k_total = len(y), full.k_total
+    c = g / (g - 1) * (n - 1) / (n - k_total)
+    rng = make_rng(seed)
+    v = rng.choice([-1.0, 1.0], size=(g, n_boot))
+    ystar = absorb(u_r[:, None] * v[codes], groups) + fitted_t[:, None]
+    coefs = bread @ (x_t.T @ ystar)
+    resid = ystar - x_t @ coefs
+    from scipy.sparse import csr_matrix
+
+    members = csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(g, n))
+    h = x_t @ bread[:, idx]  # (n, q): the tested coefficients' rows of (X'X)^-1 X'
+    q = len(idx)
+    scores = np.stack([members @ (h[:, j:j + 1] * resid) for j in range(q)], axis=1)
+    cov = c * np.einsum("gjb,gkb->bjk", scores, scores)
+    bb = coefs[idx].T  # (n_boot, q)
+    stats_ = np.einsum("bj,bj->b", bb, np.linalg.solve(cov, bb[:, :, None])[:, :, 0])
+    p = float((np.sum(stats_ >= w_obs) + 1) / (n_boot + 1))
+    return float(w_obs), p
+
+
+def pretrend_test(design: Any, *, bootstrap: int | None = None, seed: int = 0,
+                  leads: int | None = None) -> Result:
     """Joint test that all pre-treatment effects are zero.
 
     Parameters
     ----------
     design : EventStudy or CallawaySantAnna
         A fitted design.
+    bootstrap : int, optional
+        Event study only: number of wild cluster restricted bootstrap draws for the p-value
+        (recommended with few or few treated clusters, where the analytic F test
+        over-rejects badly when several leads are tested jointly).
+    seed : int
+        Seed of the bootstrap.
+    leads : int, optional
+        Callaway–Sant'Anna only: test the dynamic (event-time) pre-treatment effects
+        ``e = −leads .. −1`` instead of every pre-treatment ATT(g,t).
 
     Returns
     -------
@@ -55,21 +133,43 @@ def pretrend_test(design: Any) -> Result:
             raise DataError("no lead coefficients to test", parameter="leads",
                             expected="an event study with at least one period before e = -1")
         w = design.fit.wald(names)
-        leads = design.coefficients.loc[[e for e in design.coefficients.index
+        table = design.coefficients.loc[[e for e in design.coefficients.index
                                          if e < 0 and e != design.reference]]
-        method = (f"Joint Wald test of the {len(names)} event-study leads "
+        q = w["df1"]
+        warnings = []
+        p_value = w["p_value"]
+        boot_text = ""
+        details = {"chi2": w["chi2"], "p_value_chi2": w["p_value_chi2"],
+                   "p_value_F": w["p_value"], "df_denominator": w["df2"], "n_leads": q,
+                   "n_treated_clusters": design.n_treated_clusters}
+        if bootstrap is not None:
+            if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 99:
+                raise ParameterError("invalid number of bootstrap draws", parameter="bootstrap",
+                                     expected="an integer >= 99 (e.g. 999)", got=bootstrap)
+            _, p_value = wild_cluster_wald(design._design, names, n_boot=bootstrap, seed=seed)
+            details["p_value_bootstrap"] = p_value
+            boot_text = (f" p-value from a wild cluster restricted bootstrap ({bootstrap} "
+                         f"Rademacher draws by cluster, seed {seed}).")
+        elif q >= max(2, design.n_treated_clusters // 2) or q > design.fit.n_clusters / 5:
+            warnings.append(
+                f"{q} leads tested with {design.fit.n_clusters} clusters "
+                f"({design.n_treated_clusters} treated): the analytic cluster-robust Wald test "
+                "over-rejects badly in this situation (MacKinnon & Webb 2017); use "
+                "bootstrap=999 or fewer leads.")
+        method = (f"Joint Wald test of the {q} event-study leads "
                   f"(reference e = {design.reference}) with the cluster-robust covariance: "
-                  f"F = W/q ~ F({w['df1']}, {w['df2']}); χ²({w['df1']}) = {w['chi2']:.3f}, "
-                  f"p = {w['p_value_chi2']:.4f}. A non-significant test does not prove "
-                  "parallel trends (Roth 2022).")
+                  f"F = W/q ~ F({q}, {w['df2']}); χ²({q}) = {w['chi2']:.3f}.{boot_text} "
+                  "A non-significant test does not prove parallel trends (Roth 2022).")
         return Result(name="Pre-trend test (event-study leads jointly zero)",
-                      estimate=float(np.abs(leads["estimate"]).max()), method=method,
-                      p_value=w["p_value"], statistic=w["F"], statistic_name="F",
-                      df=float(w["df1"]), n=design.fit.n, table=leads,
-                      details={"chi2": w["chi2"], "p_value_chi2": w["p_value_chi2"],
-                               "df_denominator": w["df2"], "n_leads": w["df1"]},
-                      reference="Roth (2022); Freyaldenhoven et al. (2021)")
+                      estimate=float(np.abs(table["estimate"]).max()), method=method,
+                      p_value=p_value, statistic=w["F"], statistic_name="F",
+                      df=float(q), n=design.fit.n, table=table, details=details,
+                      warnings=warnings,
+                      reference="Roth (2022); MacKinnon & Webb (2017); Roodman et al. (2019)")
     if isinstance(design, CallawaySantAnna):
-        return design.pretrend_test()
+        if bootstrap is not None:
+            raise ParameterError("bootstrap is available for event studies only",
+                                 parameter="bootstrap")
+        return design.pretrend_test(leads=leads)
     raise ParameterError("expected a fitted EventStudy or CallawaySantAnna", parameter="design",
                          got=type(design).__name__)
