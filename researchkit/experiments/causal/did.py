@@ -92,6 +92,13 @@ class DifferenceInDifferences:
         Time-varying numeric controls added to the regression.
     ci_level : float
         Confidence level of the interval.
+    bootstrap : int, optional
+        With clustered errors: replace the t-test p-value by a wild cluster restricted
+        bootstrap p-value with this many Rademacher draws (recommended with fewer than ~30
+        clusters or few treated clusters; MacKinnon & Webb 2017). The interval stays the
+        analytic one.
+    seed : int
+        Seed of the bootstrap.
 
     Attributes
     ----------
@@ -124,8 +131,14 @@ class DifferenceInDifferences:
         cluster: str | None = None,
         covariates: Sequence[str] | None = None,
         ci_level: float = 0.95,
+        bootstrap: int | None = None,
+        seed: int = 0,
     ) -> None:
         check_frame(df)
+        if bootstrap is not None and (isinstance(bootstrap, bool) or
+                                      not isinstance(bootstrap, int) or bootstrap < 99):
+            raise ParameterError("invalid number of bootstrap draws", parameter="bootstrap",
+                                 expected="an integer >= 99 (e.g. 999)", got=bootstrap)
         if isinstance(covariates, str):
             covariates = [covariates]
         covariates = list(covariates or [])
@@ -201,12 +214,19 @@ class DifferenceInDifferences:
             cov_type, groups = "HC1", None
         self.fit: OLSFit = fit_ols(y, x, names, fixed_effects=fes, cluster=groups,
                                    cov_type=cov_type)
+        self._design = {"y": y, "x": x, "names": names, "fixed_effects": fes,
+                        "cluster": groups}
+        self.bootstrap, self.seed = bootstrap, seed
+        if bootstrap is not None and groups is None:
+            raise ParameterError("the wild cluster bootstrap needs clusters",
+                                 parameter="bootstrap", expected="cluster= or unit= given")
         self.effect_name = names[-1 - len(covariates)]
-        if self.fit.n_clusters is not None and self.fit.n_clusters < FEW_CLUSTERS:
+        if (self.fit.n_clusters is not None and self.fit.n_clusters < FEW_CLUSTERS
+                and bootstrap is None):
             self.warnings.append(
                 f"Only {self.fit.n_clusters} clusters: cluster-robust t-tests can over-reject "
                 "with few clusters (Cameron, Gelbach & Miller 2008); read the p-value with "
-                "care. Intervals use t with G-1 degrees of freedom.")
+                "care or use bootstrap=999. Intervals use t with G-1 degrees of freedom.")
         n_treated_clusters = None
         if self.cluster is not None:
             n_treated_clusters = int(pd.Series(g).groupby(df[self.cluster].to_numpy()).max().sum())
@@ -264,7 +284,17 @@ class DifferenceInDifferences:
         method = (f"Difference-in-differences ({self.design}): OLS of {self.outcome!r} with "
                   f"{fe}; effect = coefficient of {self.treated}×{self.post}{cov}; {se_text}. "
                   "Assumes parallel trends and no anticipation.")
+        p_value = test["p_value"]
+        if self.bootstrap is not None:
+            from researchkit.experiments.causal._bootstrap import wild_cluster_wald
+
+            _, p_value = wild_cluster_wald(self._design, [self.effect_name],
+                                           n_boot=self.bootstrap, seed=self.seed)
+            method += (f" p-value from a wild cluster restricted bootstrap ({self.bootstrap} "
+                       f"Rademacher draws by cluster, seed {self.seed}; analytic p = "
+                       f"{test['p_value']:.4g}).")
         details: dict[str, Any] = {"se": test["se"], "design": self.design,
+                                   "p_value_analytic": test["p_value"],
                                    "cov_type": fit.cov_type, "n_clusters": fit.n_clusters,
                                    "n_treated_clusters": n_treated_clusters,
                                    "staggered": self.staggered}
@@ -275,7 +305,7 @@ class DifferenceInDifferences:
         return Result(
             name=f"Effect of treatment on {self.outcome} (difference-in-differences)",
             estimate=test["estimate"], method=method, ci=(test["ci_low"], test["ci_high"]),
-            ci_level=self.ci_level, p_value=test["p_value"], statistic=test["t"],
+            ci_level=self.ci_level, p_value=p_value, statistic=test["t"],
             statistic_name="t", df=float(fit.df_inference), n=fit.n, table=table,
             details=details, warnings=list(self.warnings),
             reference="Angrist & Pischke (2009), ch. 5; Bertrand, Duflo & Mullainathan (2004)",
@@ -325,6 +355,8 @@ def did(
     *,
     covariates: Sequence[str] | None = None,
     ci_level: float = 0.95,
+    bootstrap: int | None = None,
+    seed: int = 0,
 ) -> Result:
     """Difference-in-differences effect estimate (2×2 or two-way fixed effects).
 
@@ -346,6 +378,9 @@ def did(
         Cluster column (default: ``unit`` when given, else HC1 standard errors).
     covariates : sequence of str, optional
     ci_level : float
+    bootstrap : int, optional
+        Wild cluster restricted bootstrap draws for the p-value (few clusters).
+    seed : int
 
     Returns
     -------
@@ -365,4 +400,4 @@ def did(
         raise ParameterError("expected a column name", parameter="outcome", got=outcome)
     return DifferenceInDifferences(df, outcome, treated, post, unit=unit, time=time,
                                    cluster=cluster, covariates=covariates,
-                                   ci_level=ci_level).result
+                                   ci_level=ci_level, bootstrap=bootstrap, seed=seed).result

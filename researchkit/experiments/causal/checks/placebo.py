@@ -161,7 +161,8 @@ def placebo_in_time(design: Any, fake_start: Any) -> Result:
         res = DifferenceInDifferences(pre, design.outcome, design.treated, "_placebo_post",
                                       unit=design.unit, time=design.time,
                                       cluster=design.cluster, covariates=design.covariates,
-                                      ci_level=design.ci_level).result
+                                      ci_level=design.ci_level, bootstrap=design.bootstrap,
+                                      seed=design.seed).result
     elif isinstance(design, SyntheticControl):
         if not (design.periods[0] < fake_start < design.start):
             raise ParameterError("fake start must fall inside the pre-period",
