@@ -73,7 +73,8 @@ def twfe() -> None:
         ref = measure("TWFE DiD, clustered", "linearmodels PanelOLS", label, lm)
         assert np.isclose(ours.estimate, ref.params["campaign"], rtol=1e-8)
         # linearmodels' small-sample correction does not count the absorbed effects in K
-        ROWS[-1]["note"] = f"SE ratio ours/peer {ours.details['se'] / ref.std_errors['campaign']:.4f}"
+        ratio = ours.details["se"] / ref.std_errors["campaign"]
+        ROWS[-1]["note"] = f"SE ratio ours/peer {ratio:.4f}"
 
 
 def callaway_santanna() -> None:
