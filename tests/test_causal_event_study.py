@@ -175,3 +175,11 @@ def test_bootstrap_pretrend_test_has_nominal_size_with_few_treated_clusters():
         assert plain.warnings
     assert boot / reps < 0.05 + 3.5 * np.sqrt(0.05 * 0.95 / reps)
     assert analytic / reps > boot / reps
+
+
+def test_as_many_leads_as_clusters_is_an_error():
+    data = ds.regional_sales_panel(n_regions=6, stores_per_region=2, n_weeks=16, n_treated=2,
+                                   launch_week=12, seed=1).data
+    es = EventStudy(data, "sales", "store", "week", "campaign", leads=8, cluster="region")
+    with pytest.raises(DataError, match="as many leads as clusters"):
+        pretrend_test(es)

@@ -75,6 +75,8 @@ def wild_cluster_wald(
     scores = np.stack([members @ (h[:, j:j + 1] * resid) for j in range(q)], axis=1)
     cov = c * np.einsum("gjb,gkb->bjk", scores, scores)
     bb = coefs[idx].T  # (n_boot, q)
-    stats_ = np.einsum("bj,bj->b", bb, np.linalg.solve(cov, bb[:, :, None])[:, :, 0])
+    # pseudo-inverse: a draw can make the clustered covariance singular (a cluster's scores
+    # all zero), in which case the Wald form uses the generalised inverse
+    stats_ = np.einsum("bj,bj->b", bb, (np.linalg.pinv(cov) @ bb[:, :, None])[:, :, 0])
     p = float((np.sum(stats_ >= w_obs) + 1) / (n_boot + 1))
     return float(w_obs), p

@@ -74,6 +74,11 @@ def pretrend_test(design: Any, *, bootstrap: int | None = None, seed: int = 0,
         if not names:
             raise DataError("no lead coefficients to test", parameter="leads",
                             expected="an event study with at least one period before e = -1")
+        if len(names) >= design.fit.n_clusters:
+            raise DataError("as many leads as clusters: the joint test is not defined",
+                            parameter="leads",
+                            expected=f"fewer than {design.fit.n_clusters} leads "
+                            "(EventStudy(..., leads=...))", got=len(names))
         w = design.fit.wald(names)
         table = design.coefficients.loc[[e for e in design.coefficients.index
                                          if e < 0 and e != design.reference]]
