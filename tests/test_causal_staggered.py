@@ -332,3 +332,18 @@ def test_plots(mpdta, run_dir):
     cs = CallawaySantAnna(data, "lemp", "countyreal", "year", treatment="d")
     assert cs.plot().axes
     assert plot_goodman_bacon(goodman_bacon(data, "lemp", "countyreal", "year", "d")).axes
+
+
+def test_dates_as_periods_give_the_same_numbers():
+    d = ds.regional_sales_panel(n_regions=8, stores_per_region=2, n_weeks=20, n_treated=4,
+                                staggered=True, cohorts=(8, 14), seed=1).data
+    d = d.assign(date=pd.Timestamp("2025-01-06") + pd.to_timedelta((d["week"] - 1) * 7,
+                                                                   unit="D"))
+    for time in ("week", "date"):
+        cs = CallawaySantAnna(d, "sales", "store", time, treatment="campaign")
+        gb = goodman_bacon(d, "sales", "store", time, "campaign")
+        r = did(d, "sales", "treated", "post", unit="store", time=time)
+        if time == "week":
+            ref = (cs.result.estimate, gb.estimate, r.estimate)
+    assert (cs.result.estimate, gb.estimate, r.estimate) == pytest.approx(ref, rel=1e-12)
+    assert adoption_summary(d, "store", "date", "campaign")["n_units"].tolist() == [4, 4, 8]

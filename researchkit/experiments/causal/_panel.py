@@ -47,7 +47,8 @@ def adoption_table(df: pd.DataFrame, unit: str, time: str, treatment: str) -> pd
     after_off = (~on) & (t_codes > first_code[codes])
     off = np.zeros(len(units), dtype=bool)
     np.logical_or.at(off, codes, after_off)
-    first = np.where(first_code < big, uniq_times[np.minimum(first_code, big - 1)], np.nan)
-    return pd.DataFrame({"first_treated": pd.Series(first, dtype=float if np.issubdtype(
-        np.asarray(first).dtype, np.number) else object).to_numpy(), "absorbing": ~off},
-        index=pd.Index(units, name=unit))
+    first = pd.Series(uniq_times[np.minimum(first_code, big - 1)]).where(first_code < big)
+    if pd.api.types.is_numeric_dtype(first):
+        first = first.astype(float)
+    return pd.DataFrame({"first_treated": first.to_numpy(), "absorbing": ~off},
+                        index=pd.Index(units, name=unit))

@@ -77,7 +77,11 @@ def adoption_summary(df: pd.DataFrame, unit: str, time: str, treatment: str) -> 
     d = check_binary(df, treatment, "treatment")
     frame = pd.DataFrame({"u": df[unit].to_numpy(), "t": df[time].to_numpy(), "d": d})
     adopt = adoption_table(frame, "u", "t", "d")
-    first = adopt["first_treated"].astype(object).where(adopt["first_treated"].notna(), "never")
+    ft = adopt["first_treated"]
+    if pd.api.types.is_float_dtype(ft) and ft.notna().any() and (ft.dropna() % 1 == 0).all():
+        first = ft.map(lambda v: "never" if pd.isna(v) else int(v))
+    else:
+        first = ft.astype(object).where(ft.notna(), "never")
     counts = first.value_counts(sort=False)
     order = sorted([c for c in counts.index if c != "never"]) + \
         (["never"] if "never" in counts.index else [])

@@ -36,7 +36,6 @@ from typing import Any
 import numpy as np
 
 from researchkit.errors import DataError, ParameterError
-from researchkit.experiments.causal._bootstrap import wild_cluster_wald
 from researchkit.results import Result
 
 __all__ = ["pretrend_test"]
@@ -93,6 +92,8 @@ def pretrend_test(design: Any, *, bootstrap: int | None = None, seed: int = 0,
             if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 99:
                 raise ParameterError("invalid number of bootstrap draws", parameter="bootstrap",
                                      expected="an integer >= 99 (e.g. 999)", got=bootstrap)
+            from researchkit.experiments.causal._bootstrap import wild_cluster_wald
+
             _, p_value = wild_cluster_wald(design._design, names, n_boot=bootstrap, seed=seed)
             details["p_value_bootstrap"] = p_value
             boot_text = (f" p-value from a wild cluster restricted bootstrap ({bootstrap} "
