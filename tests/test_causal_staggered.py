@@ -347,3 +347,38 @@ def test_dates_as_periods_give_the_same_numbers():
             ref = (cs.result.estimate, gb.estimate, r.estimate)
     assert (cs.result.estimate, gb.estimate, r.estimate) == pytest.approx(ref, rel=1e-12)
     assert adoption_summary(d, "store", "date", "campaign")["n_units"].tolist() == [4, 4, 8]
+
+
+# R did, est_method = "reg", xformla = ~lpop, never-treated comparison group
+R_REG = [
+    (2004, 2004, -0.014911237790361, 0.0220556930763195),
+    (2004, 2005, -0.0769963229660512, 0.0283597455101496),
+    (2004, 2006, -0.141080104628588, 0.0348362869536185),
+    (2004, 2007, -0.107544274673046, 0.0327376926434119),
+    (2006, 2004, -0.0020660581184395, 0.022122286483578),
+    (2006, 2005, -0.00696828306727072, 0.0183457856293695),
+    (2006, 2006, 0.000765525026395888, 0.0191959070328785),
+    (2006, 2007, -0.0415356365293253, 0.0197168736453729),
+    (2007, 2004, 0.0263658317469803, 0.0140189493226751),
+    (2007, 2005, -0.00475983533866949, 0.0156699660373289),
+    (2007, 2006, -0.028502106413859, 0.0181320658924703),
+    (2007, 2007, -0.0287894881938243, 0.0161678672536918),
+]
+R_REG_AGG = {"simple": (-0.0419686124215432, 0.0114448297682151),
+             "group": (-0.0329292402290042, 0.0118603087662617),
+             "dynamic": (-0.0807817453337615, 0.0187458547114755),
+             "calendar": (-0.0445323313531745, 0.0148850278130483)}
+
+
+def test_outcome_regression_with_covariates_equals_r_did(mpdta):
+    cs = CallawaySantAnna(mpdta, "lemp", "countyreal", "year", group="first_treat",
+                          covariates=["lpop"])
+    got = cs.att_gt.set_index(["group", "time"])
+    for g, t, att, se in R_REG:
+        assert got.loc[(g, t), "att"] == pytest.approx(att, rel=1e-8, abs=1e-12)
+        assert got.loc[(g, t), "se"] == pytest.approx(se, rel=1e-8)
+    for kind, (att, se) in R_REG_AGG.items():
+        r = cs.aggregate(kind)
+        assert r.estimate == pytest.approx(att, rel=1e-8)
+        assert r.details["se"] == pytest.approx(se, rel=1e-8)
+    assert "outcome regression on lpop" in cs.result.method

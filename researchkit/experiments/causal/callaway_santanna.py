@@ -24,9 +24,9 @@ ATT(g,t) by cohort shares and add the influence function of the estimated weight
 (normal); for simultaneous bands use ``uniform=True`` (multiplier bootstrap, Rademacher
 weights, as ``did``'s ``cband``).
 
-Assumptions: staggered (absorbing) treatment, parallel trends conditional on nothing
-(unconditional), no anticipation, a balanced panel (units missing a period are dropped, with
-a warning).
+Assumptions: staggered (absorbing) treatment, parallel trends (unconditional, or conditional
+on covariates with ``covariates=`` by outcome regression), no anticipation, a balanced panel
+(units missing a period are dropped, with a warning).
 
 References
 ----------
@@ -36,6 +36,7 @@ periods. *Journal of Econometrics*, 225(2), 200-230.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -59,6 +60,41 @@ if TYPE_CHECKING:
 __all__ = ["CallawaySantAnna"]
 
 Aggregation = Literal["simple", "group", "dynamic", "calendar"]
+
+
+def _regression_att(dy: np.ndarray, x: np.ndarray, treated: np.ndarray,
+                    ctrl: np.ndarray) -> tuple[float, np.ndarray]:
+    """Outcome-regression DiD for one (g, t) cell and its influence function.
+
+    ``ATT = mean_{G=g}(ΔY − X'β̂)`` with ``β̂`` the OLS of ΔY on X among the comparison
+    units (Heckman, Ichimura & Todd 1997; ``DRDID::reg_did_panel``, Sant'Anna & Zhao 2020).
+    The influence function (on the cell's subsample, then scaled by n/n₁ as ``did`` does)
+    includes the estimation effect of β̂.
+    """
+    n = len(dy)
+    sub = treated | ctrl
+    n1 = int(sub.sum())
+    d = treated[sub].astype(float)
+    y = dy[sub]
+    xs = x[sub]
+    c = 1 - d
+    xtx = (xs * c[:, None]).T @ xs / n1
+    try:
+        beta = np.linalg.solve(xtx * n1, (xs * c[:, None]).T @ y)
+    except np.linalg.LinAlgError:
+        raise DataError("covariates are collinear among the comparison units",
+                        parameter="covariates") from None
+    fitted = xs @ beta
+    w = d
+    eta_t = np.mean(w * y) / np.mean(w)
+    eta_c = np.mean(w * fitted) / np.mean(w)
+    lin_ols = (c * (y - fitted))[:, None] * xs @ np.linalg.inv(xtx)
+    inf_t = (w * y - w * eta_t) / np.mean(w)
+    m1 = (w[:, None] * xs).mean(axis=0)
+    inf_c = ((w * fitted - w * eta_c) + lin_ols @ m1) / np.mean(w)
+    psi = np.zeros(n)
+    psi[sub] = n / n1 * (inf_t - inf_c)
+    return float(eta_t - eta_c), psi
 
 
 class CallawaySantAnna:
@@ -88,6 +124,11 @@ class CallawaySantAnna:
         Bootstrap draws for ``uniform``.
     seed : int
         Seed of the bootstrap.
+    covariates : sequence of str, optional
+        Numeric covariates for *conditional* parallel trends, by outcome regression (the R
+        ``did`` ``est_method="reg"``): in each cell the comparison units' change is predicted
+        from the covariates at the base period by OLS. (The doubly-robust and IPW variants
+        are not implemented.)
 
     Attributes
     ----------
@@ -121,14 +162,19 @@ class CallawaySantAnna:
         uniform: bool = False,
         n_boot: int = 999,
         seed: int = 0,
+        covariates: Sequence[str] | None = None,
     ) -> None:
         check_frame(df)
+        if isinstance(covariates, str):
+            covariates = [covariates]
+        covariates = list(covariates or [])
         if (group is None) == (treatment is None):
             raise ParameterError("give exactly one of 'group' and 'treatment'",
                                  parameter="group",
                                  expected="a first-treated-period column or a 0/1 column")
         check_columns(df, outcome=outcome, unit=unit, time=time, group=group,
-                      treatment=treatment, cluster=cluster)
+                      treatment=treatment, cluster=cluster, covariates=covariates)
+        self.covariates = covariates
         if control_group not in ("never_treated", "not_yet_treated"):
             raise ParameterError("unknown control group", parameter="control_group",
                                  expected="'never_treated' or 'not_yet_treated'",
@@ -205,6 +251,13 @@ class CallawaySantAnna:
         self._cluster_codes = pd.factorize(clus["first"].reindex(wide.index))[0]
         self.n_clusters = int(self._cluster_codes.max()) + 1
         Y = wide.to_numpy()
+        xw = []
+        for cov in covariates:
+            xv = check_numeric(df, cov, "covariates")
+            xw.append(pd.pivot_table(
+                pd.DataFrame({"u": df[unit].to_numpy(), "t": df[time].to_numpy(), "x": xv}),
+                index="u", columns="t", values="x", aggfunc="first", sort=True)
+                .reindex(index=wide.index, columns=periods).to_numpy())
         G = gpos.to_numpy()
         n = len(Y)
         cohorts = np.sort(np.unique(G[np.isfinite(G)])).astype(int)
@@ -236,11 +289,16 @@ class CallawaySantAnna:
                                          f"period {periods[c]}: ATT(g,t) not estimated.")
                     continue
                 dy = Y[:, c] - Y[:, b]
-                mu_g, mu_c = dy[treated].mean(), dy[ctrl].mean()
-                psi = np.zeros(n)
-                psi[treated] = n / n_g * (dy[treated] - mu_g)
-                psi[ctrl] -= n / n_c * (dy[ctrl] - mu_c)
-                rows.append({"group": periods[g], "time": periods[c], "att": mu_g - mu_c,
+                if covariates:
+                    xb = np.column_stack([np.ones(n)] + [x[:, b] for x in xw])
+                    att, psi = _regression_att(dy, xb, treated, ctrl)
+                else:
+                    mu_g, mu_c = dy[treated].mean(), dy[ctrl].mean()
+                    att = mu_g - mu_c
+                    psi = np.zeros(n)
+                    psi[treated] = n / n_g * (dy[treated] - mu_g)
+                    psi[ctrl] -= n / n_c * (dy[ctrl] - mu_c)
+                rows.append({"group": periods[g], "time": periods[c], "att": att,
                              "pre": c < g, "base": periods[b], "n_treated": n_g,
                              "n_control": n_c, "_g": g, "_t": c})
                 ifs.append(psi)
@@ -397,9 +455,12 @@ class CallawaySantAnna:
         band = (" Component intervals are simultaneous (uniform) bands from a multiplier "
                 f"bootstrap with {self.n_boot} Rademacher draws (seed {self.seed})."
                 if self.uniform and table is not None else "")
+        cov_text = ("no covariates (unconditional parallel trends)" if not self.covariates
+                    else "outcome regression on " + ", ".join(self.covariates)
+                    + " at the base period (conditional parallel trends)")
         method = (f"Callaway & Sant'Anna (2021) group-time ATTs, {ctrl} units as comparison, "
-                  f"{self.base_period} base period, no covariates (unconditional parallel "
-                  f"trends), no anticipation; {kind} aggregation with cohort-share weights; "
+                  f"{self.base_period} base period, {cov_text}, no anticipation; {kind} "
+                  "aggregation with cohort-share weights; "
                   "standard errors from the influence function (including the estimated "
                   f"weights), clustered by {self.cluster!r} ({self.n_clusters} clusters); "
                   f"normal {self.ci_level:.0%} interval.{band}")
