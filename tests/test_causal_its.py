@@ -137,3 +137,39 @@ def test_dates_work_as_time(series):
 
 def test_plot(fitted, run_dir):
     assert len(fitted.plot().axes) == 3
+
+
+def test_segmented_regression_equals_statsmodels_hac(series):
+    import statsmodels.api as sm
+
+    from researchkit.experiments.causal import segmented_regression
+
+    d = series.data
+    r = segmented_regression(d, "sales", "week", 80, controls=["control_1"], maxlags=3)
+    n = len(d)
+    pos = np.arange(n)
+    post = (d["week"] >= 80).to_numpy()
+    x = np.column_stack([np.ones(n), pos, post, np.where(post, pos - 79, 0), d["control_1"]])
+    ref = sm.OLS(d["sales"].to_numpy(), x).fit(cov_type="HAC", cov_kwds={"maxlags": 3},
+                                                use_t=True)
+    assert np.allclose(r.table["estimate"].to_numpy(), ref.params, rtol=1e-9)
+    assert np.allclose(r.table["se"].to_numpy(), ref.bse, rtol=1e-9)
+    assert r.p_value == pytest.approx(ref.pvalues[2], rel=1e-6)
+    assert r.df == ref.df_resid
+
+
+def test_segmented_regression_recovers_level_and_slope_change():
+    from researchkit.experiments.causal import segmented_regression
+
+    rng = np.random.default_rng(4)
+    n, t0 = 120, 80
+    t = np.arange(n)
+    y = 50 + 0.1 * t + 6 * (t >= t0) + 0.2 * np.where(t >= t0, t - t0, 0) + rng.normal(0, 1, n)
+    r = segmented_regression(pd.DataFrame({"t": t, "y": y}), "y", "t", t0)
+    assert r.ci[0] < 6 < r.ci[1]
+    lo, hi = r.details["slope_change_ci"]
+    assert lo < 0.2 < hi
+    with pytest.raises(ParameterError, match="at least 3 pre"):
+        segmented_regression(pd.DataFrame({"t": t, "y": y}), "y", "t", 1)
+    with pytest.raises(ParameterError, match="lags"):
+        segmented_regression(pd.DataFrame({"t": t, "y": y}), "y", "t", t0, maxlags=-1)

@@ -14,6 +14,7 @@ Design                                    Use when
 :func:`goodman_bacon`, twfe_weights()     diagnose two-way fixed effects under staggering
 :class:`SyntheticControl`                 one (or a few) treated regions, many donors
 :class:`InterruptedTimeSeries`            one treated series, unaffected control series
+:func:`segmented_regression`              classic ITS: level and slope change, HAC errors
 :class:`PropensityScoreWeighting`         observational units, measured confounders
 :class:`PropensityScoreMatching`          same, matched comparison group
 ========================================  ===================================================
@@ -30,7 +31,7 @@ from researchkit.experiments.causal import checks
 from researchkit.experiments.causal.callaway_santanna import CallawaySantAnna
 from researchkit.experiments.causal.did import DifferenceInDifferences, did
 from researchkit.experiments.causal.event_study import EventStudy
-from researchkit.experiments.causal.its import InterruptedTimeSeries
+from researchkit.experiments.causal.its import InterruptedTimeSeries, segmented_regression
 from researchkit.experiments.causal.panel_tools import aggregate_panel, did_columns
 from researchkit.experiments.causal.propensity import (
     PropensityScoreMatching,
@@ -59,6 +60,7 @@ __all__ = [
     "did_columns",
     "goodman_bacon",
     "plot_goodman_bacon",
+    "segmented_regression",
     "simplex_weights",
     "twfe_weights",
 ]
