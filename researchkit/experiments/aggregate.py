@@ -1,0 +1,982 @@
+"""Aggregation of unit-level experiment data into sufficient statistics.
+
+This module is the **one place** where rows are touched. Everything downstream (frequentist,
+CUPED, Bayesian, sequential analysis) works on the :class:`SufficientStats` it returns.
+
+Two engines compute the same numbers:
+
+* **pandas/numpy** for a DataFrame in memory;
+* **DuckDB** for a Parquet file (or a list/glob of files) or a DuckDB relation: the query in
+  :func:`aggregation_sql` is pushed down and only one row per group comes back, so the rows
+  are never loaded into Python memory. The same SQL is meant to run on a warehouse or Spark
+  (through Ibis) when the data outgrow one machine.
+
+For integer/boolean columns and for float columns with declared ``decimals`` (e.g. money with
+2 decimals) the statistics are exact integers, hence **identical** in both engines. Float
+columns without ``decimals`` are summed in float64 (numpy pairwise summation; DuckDB's
+compensated ``fsum``), so the two engines agree to within float summation error; the result
+records which columns are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from researchkit.errors import DataError, ParameterError
+from researchkit.experiments._checks import check_columns, check_name
+from researchkit.experiments.statistics import (
+    ColumnSpec,
+    GroupStats,
+    SufficientStats,
+    pair_key,
+    sort_keys,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+__all__ = ["aggregate", "aggregation_sql", "rollup_events", "rollup_sql"]
+
+#: Largest magnitude (in units of 10**-d) a fixed-decimal value may have: integers up to
+#: 2**52 are exactly representable in float64, so the conversion is exact below it.
+MAX_FIXED = 2.0**52
+#: A float value ``x`` "has at most d decimals" when ``y = x * 10**d`` satisfies
+#: ``|y - round(y)| <= TOL_ABS + TOL_REL * |y|``: float64 represents a d-decimal number with a
+#: relative error below 2**-53 and the multiplication adds at most the same, so genuine
+#: d-decimal data pass with a wide margin while values with more decimals fail.
+TOL_ABS = 1e-9
+TOL_REL = 1e-13
+MAX_DECIMALS = 9
+
+_INT_TYPES = {"tinyint", "smallint", "integer", "bigint", "utinyint", "usmallint", "uinteger",
+              "ubigint", "hugeint", "uhugeint", "boolean"}
+_FLOAT_TYPES = {"float", "double"}
+
+
+# ---------------------------------------------------------------------------------------------
+# public entry point
+# ---------------------------------------------------------------------------------------------
+def aggregate(
+    data: Any,
+    *,
+    arm: str,
+    columns: Sequence[str],
+    pairs: Sequence[tuple[str, str]] | None = None,
+    segments: Sequence[str] = (),
+    decimals: int | Mapping[str, int] | None = None,
+) -> SufficientStats:
+    """Per-arm (and per-segment) counts, sums and cross-products of metric columns.
+
+    Parameters
+    ----------
+    data : DataFrame, str, Path, list of paths, or duckdb relation
+        One row per randomisation unit (user). A path (or glob, or list of paths) is read as
+        Parquet by DuckDB; a DuckDB relation is queried in place. Neither is loaded into
+        memory.
+    arm : str
+        Column holding the arm (variant) of each unit.
+    columns : sequence of str
+        Metric columns to sum (numbers or booleans).
+    pairs : sequence of (str, str), optional
+        Cross-products ``Σ a·b`` to compute. Default: the square of every column.
+    segments : sequence of str
+        Columns to break the statistics down by (e.g. ``["device"]``).
+    decimals : int or dict, optional
+        Number of decimals of float columns (e.g. ``2`` for money). Such columns are summed
+        exactly as integers in units of ``10**-decimals``; a value with more decimals is an
+        error, never silently rounded. An int applies to every float column; a dict maps
+        column names to decimals. Integer and boolean columns are always exact.
+
+    Returns
+    -------
+    SufficientStats
+
+    Raises
+    ------
+    DataError
+        Missing columns, missing/non-finite values, a non-numeric metric column, values with
+        more decimals than declared, a missing arm value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"arm": ["A", "A", "B"], "conv": [1, 0, 1],
+    ...                    "revenue": [9.99, 0.0, 12.5]})
+    >>> st = aggregate(df, arm="arm", columns=["conv", "revenue"], decimals=2)
+    >>> st.group("A").sums
+    {'conv': 1, 'revenue': 999}
+    """
+    arm = check_name(arm, "arm")
+    if isinstance(columns, str) or not isinstance(columns, Sequence) or not columns:
+        raise ParameterError("expected a list of metric columns", parameter="columns",
+                             got=columns)
+    columns = list(dict.fromkeys(columns))
+    for c in columns:
+        check_name(c, "columns")
+    if isinstance(segments, str):
+        segments = [segments]
+    segments = tuple(dict.fromkeys(segments))
+    keys = (arm, *segments)
+    overlap = [c for c in columns if c in keys]
+    if overlap:
+        raise ParameterError("a metric column is also the arm or a segment column",
+                             parameter="columns", got=overlap)
+    pair_list = _pairs(columns, pairs)
+    dec = _decimals(decimals, columns)
+
+    import pandas as pd
+
+    if isinstance(data, SufficientStats):
+        raise ParameterError("these are already sufficient statistics", parameter="data",
+                             expected="a DataFrame, a Parquet path or a DuckDB relation")
+    if isinstance(data, pd.DataFrame):
+        return _aggregate_frame(data, arm, segments, columns, pair_list, dec)
+    if isinstance(data, str | PathLike) or (
+            isinstance(data, list | tuple) and data and
+            all(isinstance(p, str | PathLike) for p in data)):
+        return _aggregate_duckdb(_ParquetSource(data), arm, segments, columns, pair_list, dec)
+    if _is_duckdb_relation(data):
+        return _aggregate_duckdb(_RelationSource(data), arm, segments, columns, pair_list, dec)
+    raise ParameterError("unsupported data", parameter="data",
+                         expected="a pandas DataFrame, a Parquet path (or list of paths) or a "
+                                  "DuckDB relation", got=type(data).__name__)
+
+
+def _pairs(columns: list[str], pairs: Sequence[tuple[str, str]] | None) -> list[tuple[str, str]]:
+    if pairs is None:
+        return [(c, c) for c in columns]
+    out: list[tuple[str, str]] = []
+    for p in pairs:
+        if not (isinstance(p, tuple | list) and len(p) == 2):
+            raise ParameterError("a pair must be two column names", parameter="pairs", got=p)
+        a, b = p
+        for c in (a, b):
+            if c not in columns:
+                raise ParameterError("a pair names a column that is not aggregated",
+                                     parameter="pairs", expected=f"one of {columns}", got=c)
+        key = pair_key(a, b)
+        if key not in out:
+            out.append(key)
+    return out
+
+
+def _decimals(decimals: int | Mapping[str, int] | None, columns: list[str]) -> dict[str, int]:
+    def check(value: Any, where: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or \
+                not 0 <= value <= MAX_DECIMALS:
+            raise ParameterError("invalid number of decimals", parameter=where,
+                                 expected=f"an integer in 0..{MAX_DECIMALS}", got=value)
+        return int(value)
+
+    if decimals is None:
+        return {}
+    if isinstance(decimals, Mapping):
+        unknown = [c for c in decimals if c not in columns]
+        if unknown:
+            raise ParameterError("decimals given for columns that are not aggregated",
+                                 parameter="decimals", expected=f"some of {columns}",
+                                 got=unknown)
+        return {c: check(v, f"decimals[{c!r}]") for c, v in decimals.items()}
+    d = check(decimals, "decimals")
+    return {c: d for c in columns}
+
+
+# ---------------------------------------------------------------------------------------------
+# pandas / numpy engine
+# ---------------------------------------------------------------------------------------------
+def _py(value: Any) -> Any:
+    """Python scalar for a group key (numpy scalars unwrapped, NaN/NA as None)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def _first_bad_row(df: pd.DataFrame, mask: np.ndarray) -> Any:
+    import numpy as np
+
+    pos = int(np.flatnonzero(mask)[0])
+    return _py(df.index[pos])
+
+
+class _Values:
+    """A metric column ready for summation.
+
+    ``data`` is float64 holding exact integers (storage units) for exact kinds, with
+    ``max_abs`` their largest magnitude, or plain float64 for float columns.
+    """
+
+    __slots__ = ("binary", "data", "max_abs", "spec")
+
+    def __init__(self, data: np.ndarray, spec: ColumnSpec, max_abs: int = 0,
+                 binary: bool = False) -> None:
+        self.data, self.spec, self.max_abs, self.binary = data, spec, max_abs, binary
+
+
+def _column_values(df: pd.DataFrame, col: str, decimals: dict[str, int]) -> _Values:
+    """The column as float64 storage units (exact kinds) or float64 values, with its spec."""
+    import decimal
+
+    import numpy as np
+    import pandas as pd
+
+    s = df[col]
+    dtype = s.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        raise DataError("metric column is categorical", column=col,
+                        expected="numbers or booleans", got=str(dtype))
+    if pd.api.types.is_bool_dtype(dtype) and not s.hasnans:
+        arr = s.to_numpy(dtype=np.float64)
+        return _Values(arr, ColumnSpec("int"), 1, binary=True)
+    missing = s.isna().to_numpy()
+    if missing.any():
+        raise DataError(f"{int(missing.sum()):,} missing value(s) in a metric column",
+                        column=col, row=_first_bad_row(df, missing),
+                        expected="a number for every unit (fill with 0 if no activity means 0)")
+    if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        arr = s.to_numpy()
+        if arr.dtype == np.bool_:
+            return _Values(arr.astype(np.float64), ColumnSpec("int"), 1, binary=True)
+        lo, hi = (int(arr.min()), int(arr.max())) if arr.size else (0, 0)
+        max_abs = max(abs(lo), abs(hi))
+        if max_abs > 2**53:
+            raise DataError("integer values too large for exact sums", column=col,
+                            expected="magnitudes up to 2**53", got=lo if abs(lo) > hi else hi)
+        return _Values(arr.astype(np.float64), ColumnSpec("int"), max_abs,
+                       binary=lo >= 0 and hi <= 1)
+    if pd.api.types.is_float_dtype(dtype):
+        x = s.to_numpy(dtype=np.float64)
+        finite = np.isfinite(x)
+        if not finite.all():
+            raise DataError("non-finite value (inf) in a metric column", column=col,
+                            row=_first_bad_row(df, ~finite), expected="finite numbers")
+        d = decimals.get(col)
+        if d is None:
+            return _Values(x, ColumnSpec("float"))
+        y = x * float(10**d)
+        r = np.rint(y)
+        dev = np.abs(y - r)
+        ay = np.abs(y, out=y)
+        bad = (dev > TOL_ABS + TOL_REL * ay) | (ay > MAX_FIXED)
+        if bad.any():
+            raise DataError(f"value with more than {d} decimal(s) (or too large for exact "
+                            f"sums)", column=col, row=_first_bad_row(df, bad),
+                            expected=f"at most {d} decimals (the decimals= you declared)",
+                            got=float(x[int(np.flatnonzero(bad)[0])]))
+        max_abs = int(ay.max()) if ay.size else 0
+        return _Values(r, ColumnSpec("fixed", d), max_abs)
+    if pd.api.types.is_object_dtype(dtype):
+        values = s.tolist()
+        if all(isinstance(v, decimal.Decimal) for v in values):
+            d = decimals.get(col)
+            if d is None:
+                d = max((-v.as_tuple().exponent for v in values
+                         if isinstance(v.as_tuple().exponent, int)), default=0)
+                d = max(d, 0)
+            out = np.empty(len(values), dtype=np.float64)
+            for i, v in enumerate(values):
+                scaled = v.scaleb(d) if v.is_finite() else v
+                if not v.is_finite() or scaled != scaled.to_integral_value() or \
+                        abs(scaled) > MAX_FIXED:
+                    raise DataError(f"decimal value with more than {d} decimal(s)",
+                                    column=col, row=_py(df.index[i]), got=str(v))
+                out[i] = float(int(scaled))
+            max_abs = int(np.abs(out).max()) if out.size else 0
+            return _Values(out, ColumnSpec("fixed", d) if d else ColumnSpec("int"), max_abs)
+    raise DataError("metric column is not numeric", column=col,
+                    expected="numbers or booleans", got=str(dtype))
+
+
+def _key_codes(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Integer codes and the level of each code for one key column (missing is a level)."""
+    import numpy as np
+    import pandas as pd
+
+    dtype = s.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes = s.cat.codes.to_numpy().astype(np.intp)
+        levels = [_py(c) for c in s.cat.categories.tolist()]
+        if (codes < 0).any():
+            codes = np.where(codes < 0, len(levels), codes)
+            levels.append(None)
+        return codes, levels
+    if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_extension_array_dtype(
+            dtype):
+        arr = s.to_numpy()
+        if arr.size:
+            lo, hi = int(arr.min()), int(arr.max())
+            if hi - lo < 2**20:
+                codes = arr.astype(np.intp) - lo
+                return codes, list(range(lo, hi + 1))
+    if pd.api.types.is_bool_dtype(dtype) and not s.hasnans:
+        return s.to_numpy().astype(np.intp), [False, True]
+    codes, uniques = pd.factorize(s, sort=False, use_na_sentinel=False)
+    return codes.astype(np.intp, copy=False), [_py(u) for u in np.asarray(uniques,
+                                                                            dtype=object)]
+
+
+def _group_codes(df: pd.DataFrame, keys: tuple[str, ...]
+                 ) -> tuple[np.ndarray, list[tuple]]:
+    """Compact group codes (0..G-1) in the deterministic key order, and the keys."""
+    import numpy as np
+
+    codes_list, levels_list = zip(*(_key_codes(df[k]) for k in keys), strict=True)
+    combined = codes_list[0]
+    size = len(levels_list[0])
+    for codes, levels in zip(codes_list[1:], levels_list[1:], strict=True):
+        combined = combined * len(levels) + codes
+        size *= len(levels)
+    if size <= 2**22:
+        present = np.flatnonzero(np.bincount(combined, minlength=size))
+        lookup = None
+    else:
+        present, inverse = np.unique(combined, return_inverse=True)
+        lookup = inverse.ravel()
+    raw_keys = []
+    for code in present.tolist():
+        parts = []
+        for levels in reversed(levels_list[1:]):
+            code, r = divmod(code, len(levels))
+            parts.append(levels[r])
+        parts.append(levels_list[0][code])
+        raw_keys.append(tuple(reversed(parts)))
+    order = sort_keys(raw_keys)
+    rank = {k: i for i, k in enumerate(order)}
+    remap = np.array([rank[k] for k in raw_keys], dtype=np.intp)
+    if lookup is not None:
+        return remap[lookup], order
+    table = np.full(size, -1, dtype=np.intp)
+    table[present] = remap
+    codes = table[combined] if not (len(present) == size and
+                                   np.array_equal(remap, np.arange(size))) else combined
+    return codes, order
+
+
+_EXACT_LIMIT = 2**53
+
+
+class _Grouper:
+    """Per-group sums by ``np.bincount``, exact for integer-valued data.
+
+    ``bincount`` accumulates in float64; when every partial sum is an integer below 2**53
+    each addition is exact whatever the order. Larger integer data are split into k-bit
+    limbs (``x = hi * 2**k + lo``) whose sums stay below 2**53, then recombined exactly in
+    Python integers.
+    """
+
+    #: Up to this many groups, sums are taken by a matrix-vector product with group
+    #: indicator rows (BLAS; exact for the same reason), faster than bincount.
+    GEMV_GROUPS = 4
+
+    def __init__(self, codes: np.ndarray, n_groups: int) -> None:
+        import numpy as np
+
+        self.codes, self.n_groups = codes, n_groups
+        self.n = len(codes)
+        self._masks: list[np.ndarray] | None = None
+        self._indicators = None
+        if 1 < n_groups <= self.GEMV_GROUPS:
+            self._indicators = np.empty((n_groups - 1, self.n), dtype=np.float64)
+            for g in range(1, n_groups):
+                np.equal(codes, g, out=self._indicators[g - 1])
+
+    def _bincount(self, weights: np.ndarray) -> np.ndarray:
+        """Per-group sums of integer-valued float64 weights (exact below 2**53)."""
+        import numpy as np
+
+        if self.n_groups == 1:
+            return np.array([weights.sum()])
+        if self._indicators is not None:
+            rest = self._indicators @ weights
+            first = float(weights.sum()) - float(rest.sum())  # exact: integers < 2**53
+            return np.concatenate([[first], rest])
+        return np.bincount(self.codes, weights=weights, minlength=self.n_groups)
+
+    def exact(self, values: np.ndarray, max_abs: int) -> list[int]:
+        """Exact sums of integer-valued float64 ``values`` (|value| <= max_abs <= 2**53)."""
+        import numpy as np
+
+        if self.n * max_abs < _EXACT_LIMIT:
+            return [int(v) for v in self._bincount(values)]
+        return self.exact_int64(values.astype(np.int64), max_abs)
+
+    def exact_int64(self, values: np.ndarray, max_abs: int) -> list[int]:
+        """Exact sums of int64 ``values`` of any magnitude, by limbs."""
+        import numpy as np
+
+        k = max(1, 53 - max(self.n, 1).bit_length())
+        mask = (1 << k) - 1
+        totals = [0] * self.n_groups
+        shift = 0
+        rem = values
+        bound = max_abs
+        while True:
+            if self.n * bound < _EXACT_LIMIT:
+                part = self._bincount(rem.astype(np.float64))
+                totals = [t + (int(v) << shift) for t, v in zip(totals, part, strict=True)]
+                return totals
+            lo = (rem & mask).astype(np.float64)
+            part = self._bincount(lo)
+            totals = [t + (int(v) << shift) for t, v in zip(totals, part, strict=True)]
+            rem = rem >> k
+            bound = (bound >> k) + 1
+            shift += k
+
+    def floats(self, values: np.ndarray) -> list[float]:
+        """Per-group float64 sums with numpy's pairwise summation."""
+        import numpy as np
+
+        if self._masks is None:
+            self._masks = [self.codes == g for g in range(self.n_groups)]
+        if self.n_groups == 1:
+            return [float(np.sum(values))]
+        return [float(np.sum(values[m])) for m in self._masks]
+
+
+def _product_sums(grouper: _Grouper, a: _Values, b: _Values, same: bool) -> list[Any]:
+    import numpy as np
+
+    if a.spec.exact and b.spec.exact:
+        if same and a.binary:  # x**2 == x for 0/1 data
+            return grouper.exact(a.data, a.max_abs)
+        bound = a.max_abs * b.max_abs
+        if bound <= _EXACT_LIMIT:  # the float64 product is exact
+            return grouper.exact(a.data * b.data, bound)
+        if bound < 2**63:
+            return grouper.exact_int64(a.data.astype(np.int64) * b.data.astype(np.int64),
+                                       bound)
+        # products overflow int64: exact Python integers (slow, rare)
+        prod = a.data.astype(np.int64).astype(object) * b.data.astype(np.int64).astype(object)
+        return [int(prod[grouper.codes == g].sum()) for g in range(grouper.n_groups)]
+    return grouper.floats(a.data * b.data)
+
+
+def _aggregate_frame(df: pd.DataFrame, arm: str, segments: tuple[str, ...], columns: list[str],
+                     pairs: list[tuple[str, str]], decimals: dict[str, int]) -> SufficientStats:
+    import numpy as np
+
+    keys = (arm, *segments)
+    check_columns([*keys, *columns], [str(c) for c in df.columns], parameter="columns",
+                  source="the DataFrame")
+    if len(df) == 0:
+        raise DataError("the DataFrame has no rows", parameter="data")
+    arm_missing = df[arm].isna().to_numpy()
+    if arm_missing.any():
+        raise DataError(f"{int(arm_missing.sum()):,} unit(s) without an arm", column=arm,
+                        row=_first_bad_row(df, arm_missing),
+                        expected="an arm for every unit (drop unassigned units first)")
+    values = {c: _column_values(df, c, decimals) for c in columns}
+    specs = {c: v.spec for c, v in values.items()}
+    codes, group_keys = _group_codes(df, keys)
+    grouper = _Grouper(codes, len(group_keys))
+    counts = np.bincount(codes, minlength=len(group_keys))
+
+    sums = {c: grouper.exact(v.data, v.max_abs) if v.spec.exact else grouper.floats(v.data)
+            for c, v in values.items()}
+    cross = {(a, b): _product_sums(grouper, values[a], values[b], a == b) for a, b in pairs}
+    groups = {}
+    for i, key in enumerate(group_keys):
+        groups[key] = GroupStats(
+            n=int(counts[i]),
+            sums={c: sums[c][i] for c in columns},
+            cross={p: cross[p][i] for p in pairs},
+            specs=dict(specs),
+        )
+    return SufficientStats(arm, segments, specs, groups, source="pandas DataFrame (numpy)")
+
+
+# ---------------------------------------------------------------------------------------------
+# DuckDB engine
+# ---------------------------------------------------------------------------------------------
+def _is_duckdb_relation(data: Any) -> bool:
+    mod = type(data).__module__ or ""
+    return mod.startswith(("duckdb", "_duckdb")) and hasattr(data, "query") and \
+        hasattr(data, "columns")
+
+
+def quote(name: str) -> str:
+    """SQL identifier quoting."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class _ParquetSource:
+    """Parquet file(s) read by DuckDB in a private in-memory connection."""
+
+    def __init__(self, paths: Any) -> None:
+        import glob
+
+        items = [paths] if isinstance(paths, str | PathLike) else list(paths)
+        self.paths = [str(Path(p)) for p in items]
+        for p in self.paths:
+            if any(ch in p for ch in "*?[") :
+                if not glob.glob(p):
+                    raise DataError("no file matches this pattern", file=p)
+            elif not Path(p).is_file():
+                raise DataError("file not found", file=p)
+        listed = ", ".join(_sql_string(p) for p in self.paths)
+        self.from_sql = f"read_parquet([{listed}])"
+        self.label = self.paths[0] if len(self.paths) == 1 else f"{len(self.paths)} files"
+        self._con = None
+
+    @property
+    def con(self) -> Any:
+        if self._con is None:
+            import duckdb
+
+            self._con = duckdb.connect()
+        return self._con
+
+    def schema(self) -> dict[str, str]:
+        try:
+            rows = self.con.execute(f"DESCRIBE SELECT * FROM {self.from_sql}").fetchall()
+        except Exception as exc:  # duckdb.Error: unreadable file
+            raise DataError(f"cannot read as Parquet: {exc}", file=self.label) from None
+        return {r[0]: str(r[1]) for r in rows}
+
+    def run(self, sql: str) -> list[tuple]:
+        return self.con.execute(sql).fetchall()
+
+    def describe(self) -> str:
+        return f"DuckDB on Parquet {self.label}"
+
+
+class _RelationSource:
+    """A DuckDB relation, queried in place under the name ``__rk_units``."""
+
+    NAME = "__rk_units"
+
+    def __init__(self, rel: Any) -> None:
+        self.rel = rel
+        self.from_sql = self.NAME
+        self.label = "DuckDB relation"
+
+    def schema(self) -> dict[str, str]:
+        return {c: str(t) for c, t in zip(self.rel.columns, self.rel.types, strict=True)}
+
+    def run(self, sql: str) -> list[tuple]:
+        return self.rel.query(self.NAME, sql).fetchall()
+
+    def describe(self) -> str:
+        return "DuckDB relation"
+
+
+def _spec_from_sql_type(col: str, sql_type: str, decimals: dict[str, int]) -> ColumnSpec:
+    base = sql_type.lower().split("(")[0].strip()
+    if base in _INT_TYPES:
+        return ColumnSpec("int")
+    if base in _FLOAT_TYPES:
+        d = decimals.get(col)
+        return ColumnSpec("float") if d is None else ColumnSpec("fixed", d)
+    if base == "decimal":
+        scale = int(sql_type.split(",")[1].rstrip(") ")) if "," in sql_type else 0
+        d = decimals.get(col, scale)
+        return ColumnSpec("fixed", d) if d else ColumnSpec("int")
+    raise DataError("metric column is not numeric", column=col,
+                    expected="numbers or booleans", got=sql_type)
+
+
+def _value_sql(col: str, spec: ColumnSpec, sql_type: str) -> str:
+    """SQL expression of a column in storage units."""
+    q = quote(col)
+    base = sql_type.lower().split("(")[0].strip()
+    if spec.kind == "int":
+        if base == "decimal":
+            return f"CAST({q} AS BIGINT)"
+        return f"CAST({q} AS BIGINT)"
+    if spec.kind == "fixed":
+        if base == "decimal":
+            return f"CAST({q} * {10**spec.decimals} AS BIGINT)"
+        return f"CAST(round(CAST({q} AS DOUBLE) * CAST({10**spec.decimals} AS DOUBLE)) AS BIGINT)"
+    return f"CAST({q} AS DOUBLE)"
+
+
+def _fixed_check_sql(col: str, spec: ColumnSpec, sql_type: str) -> str | None:
+    """SQL counting values with more decimals than declared (None if nothing to check)."""
+    if spec.kind != "fixed":
+        return None
+    q = quote(col)
+    base = sql_type.lower().split("(")[0].strip()
+    if base == "decimal":
+        y = f"({q} * {10**spec.decimals})"
+        return f"count_if({y} <> round({y}))"
+    y = f"(CAST({q} AS DOUBLE) * CAST({10**spec.decimals} AS DOUBLE))"
+    return (f"count_if(abs({y} - round({y})) > {TOL_ABS!r} + {TOL_REL!r} * abs({y}) "
+            f"OR abs({y}) > {MAX_FIXED!r})")
+
+
+def aggregation_sql(
+    source: str,
+    *,
+    arm: str,
+    segments: Sequence[str],
+    columns: Mapping[str, ColumnSpec],
+    pairs: Sequence[tuple[str, str]],
+    sql_types: Mapping[str, str] | None = None,
+    hugeint_products: bool = False,
+) -> str:
+    """The aggregation query: one row per (arm, segments) group.
+
+    Output columns: the keys ``k0, k1, ...``, ``n``, ``s0, s1, ...`` (sums of ``columns`` in
+    storage units), ``c0, c1, ...`` (sums of the ``pairs`` products), ``m0, m1, ...``
+    (non-missing counts) and ``b0, b1, ...`` (values with more decimals than declared, for
+    fixed columns).
+
+    Exact columns are summed as integers (DuckDB returns HUGEINT sums); float columns with
+    ``fsum`` (compensated summation, reproducible across thread schedules).
+
+    Parameters
+    ----------
+    source : str
+        A SQL ``FROM`` item (a table name or ``read_parquet([...])``).
+    arm, segments : str
+        Key columns.
+    columns : dict
+        ``column -> ColumnSpec``.
+    pairs : sequence of (str, str)
+        Cross-products to sum.
+    sql_types : dict, optional
+        SQL type of each metric column (DECIMAL columns are scaled exactly).
+    hugeint_products : bool
+        Multiply in 128-bit integers (used when 64-bit products overflow).
+    """
+    types = dict(sql_types or {})
+    keys = [arm, *segments]
+    select = [f"{quote(k)} AS k{i}" for i, k in enumerate(keys)]
+    select.append("count(*) AS n")
+    expr = {c: _value_sql(c, spec, types.get(c, "DOUBLE")) for c, spec in columns.items()}
+    names = list(columns)
+    for i, c in enumerate(names):
+        fn = "sum" if columns[c].exact else "fsum"
+        select.append(f"{fn}({expr[c]}) AS s{i}")
+    for j, (a, b) in enumerate(pairs):
+        exact = columns[a].exact and columns[b].exact
+        if exact:
+            left = f"CAST({expr[a]} AS HUGEINT)" if hugeint_products else expr[a]
+            select.append(f"sum({left} * {expr[b]}) AS c{j}")
+        else:
+            select.append(f"fsum(CAST({expr[a]} AS DOUBLE) * CAST({expr[b]} AS DOUBLE)) "
+                          f"AS c{j}")
+    for i, c in enumerate(names):
+        select.append(f"count({quote(c)}) AS m{i}")
+    for i, c in enumerate(names):
+        check = _fixed_check_sql(c, columns[c], types.get(c, "DOUBLE"))
+        select.append(f"{check or '0'} AS b{i}")
+    group = ", ".join(f"k{i}" for i in range(len(keys)))
+    body = ",\n       ".join(select)
+    return f"SELECT {body}\nFROM {source}\nGROUP BY {group}"
+
+
+def _diagnose(src: Any, columns: Mapping[str, ColumnSpec], types: Mapping[str, str]) -> None:
+    """After a failed query: find the first offending value and raise a DataError."""
+    for c, spec in columns.items():
+        q = quote(c)
+        base = types[c].lower().split("(")[0]
+        conds = [f"{q} IS NULL"]
+        if base in _FLOAT_TYPES:
+            conds.append(f"NOT isfinite({q})")
+        check = _fixed_check_sql(c, spec, types[c])
+        if check is not None:
+            y = f"(CAST({q} AS DOUBLE) * CAST({10**spec.decimals} AS DOUBLE))"
+            if base in _FLOAT_TYPES:
+                conds.append(f"abs({y} - round({y})) > {TOL_ABS!r} + {TOL_REL!r} * abs({y})"
+                             f" OR abs({y}) > {MAX_FIXED!r}")
+        where = " OR ".join(f"({x})" for x in conds)
+        rows = src.run(f"SELECT count(*), any_value({q}) FROM {src.from_sql} WHERE {where}")
+        if rows and rows[0][0]:
+            raise DataError(f"{rows[0][0]:,} missing, non-finite or over-precise value(s) in a "
+                            f"metric column", column=c, file=getattr(src, "label", None),
+                            expected="a finite number for every unit"
+                                     + (f" with at most {spec.decimals} decimals"
+                                        if spec.kind == "fixed" else ""),
+                            got=rows[0][1])
+
+
+def _aggregate_duckdb(src: Any, arm: str, segments: tuple[str, ...], columns: list[str],
+                      pairs: list[tuple[str, str]], decimals: dict[str, int]
+                      ) -> SufficientStats:
+    import duckdb
+
+    schema = src.schema()
+    keys = (arm, *segments)
+    check_columns([*keys, *columns], list(schema), parameter="columns",
+                  source=src.describe())
+    specs = {c: _spec_from_sql_type(c, schema[c], decimals) for c in columns}
+    types = {c: schema[c] for c in columns}
+    sql = aggregation_sql(src.from_sql, arm=arm, segments=segments, columns=specs,
+                          pairs=pairs, sql_types=types)
+    try:
+        rows = src.run(sql)
+    except duckdb.OutOfRangeException as exc:
+        if "multiplication" not in str(exc).lower():
+            _diagnose(src, specs, types)
+            raise DataError(f"DuckDB could not aggregate: {exc}", file=src.label) from None
+        sql = aggregation_sql(src.from_sql, arm=arm, segments=segments, columns=specs,
+                              pairs=pairs, sql_types=types, hugeint_products=True)
+        rows = src.run(sql)
+    except duckdb.Error as exc:
+        _diagnose(src, specs, types)
+        raise DataError(f"DuckDB could not aggregate: {exc}", file=src.label) from None
+    if not rows:
+        raise DataError("the data have no rows", file=src.label)
+    nk, nc, npairs = len(keys), len(columns), len(pairs)
+    groups: dict[tuple, GroupStats] = {}
+    for row in rows:
+        key = tuple(row[:nk])
+        n = int(row[nk])
+        s = row[nk + 1: nk + 1 + nc]
+        cp = row[nk + 1 + nc: nk + 1 + nc + npairs]
+        present = row[nk + 1 + nc + npairs: nk + 1 + 2 * nc + npairs]
+        bad = row[nk + 1 + 2 * nc + npairs:]
+        if key[0] is None:
+            raise DataError(f"{n:,} unit(s) without an arm", column=arm, file=src.label,
+                            expected="an arm for every unit (drop unassigned units first)")
+        for c, m, b in zip(columns, present, bad, strict=True):
+            if m != n or b:
+                _diagnose(src, specs, types)
+                raise DataError("missing or over-precise values in a metric column", column=c,
+                                file=src.label)
+        groups[key] = GroupStats(
+            n=n,
+            sums={c: _as_number(v, specs[c].exact) for c, v in zip(columns, s, strict=True)},
+            cross={p: _as_number(v, specs[p[0]].exact and specs[p[1]].exact)
+                   for p, v in zip(pairs, cp, strict=True)},
+            specs=dict(specs),
+        )
+    if any(not spec.exact for spec in specs.values()):
+        # fsum of an all-float column: make sure non-finite values did not slip through
+        for c, spec in specs.items():
+            if not spec.exact and any(g.sums[c] != g.sums[c] or abs(g.sums[c]) == float("inf")
+                                      for g in groups.values()):
+                _diagnose(src, specs, types)
+    ordered = {k: groups[k] for k in sort_keys(groups)}
+    return SufficientStats(arm, segments, specs, ordered, source=src.describe())
+
+
+def _as_number(value: Any, exact: bool) -> int | float:
+    if value is None:
+        return 0 if exact else 0.0
+    if exact:
+        return int(value)
+    return float(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# event log -> one row per unit
+# ---------------------------------------------------------------------------------------------
+_ROLLUP_FUNCS = ("count", "sum", "any")
+
+
+def _rollup_spec(metrics: Mapping[str, Any]) -> dict[str, tuple[str, str | None, dict]]:
+    if not isinstance(metrics, Mapping) or not metrics:
+        raise ParameterError("expected a dict of output columns", parameter="metrics",
+                             expected='{"sessions": ("count", None, {"event": "session"}), '
+                                      '"revenue": ("sum", "revenue", {...})}', got=metrics)
+    out = {}
+    for name, spec in metrics.items():
+        check_name(name, "metrics")
+        if not isinstance(spec, tuple | list) or not 1 <= len(spec) <= 3:
+            raise ParameterError("each metric is (function, column, filter)",
+                                 parameter=f"metrics[{name!r}]", got=spec)
+        fn, col, where = [*list(spec), None, None][:3]
+        if fn not in _ROLLUP_FUNCS:
+            raise ParameterError("unknown rollup function", parameter=f"metrics[{name!r}]",
+                                 expected=f"one of {list(_ROLLUP_FUNCS)}", got=fn)
+        if fn == "sum" and not isinstance(col, str):
+            raise ParameterError("a sum needs a column", parameter=f"metrics[{name!r}]",
+                                 got=col)
+        where = dict(where or {})
+        for k, v in where.items():
+            check_name(k, f"metrics[{name!r}] filter")
+            if isinstance(v, list | tuple | set):
+                where[k] = list(v)
+            else:
+                where[k] = [v]
+        out[name] = (fn, col, where)
+    return out
+
+
+def _sql_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return _sql_string(v)
+    raise ParameterError("filter values must be strings, numbers or booleans",
+                         parameter="metrics", got=v)
+
+
+def rollup_sql(source: str, *, unit: str, arm: str, metrics: Mapping[str, Any],
+               attributes: Sequence[str] = (), decimals: Mapping[str, int] | None = None
+               ) -> str:
+    """SQL rolling an event log up to one row per (unit, arm).
+
+    ``count`` counts matching events, ``any`` is 1 if there is one, ``sum`` sums a column over
+    matching events (exactly, in units of ``10**-d``, for columns with declared decimals).
+    Attributes (e.g. device) must be constant within a unit (checked by
+    :func:`rollup_events`); the query keeps that value.
+    """
+    spec = _rollup_spec(metrics)
+    dec = dict(decimals or {})
+    sel = [f"{quote(unit)} AS {quote(unit)}", f"{quote(arm)} AS {quote(arm)}"]
+    sel += [f"any_value({quote(a)}) AS {quote(a)}" for a in attributes]
+    for name, (fn, col, where) in spec.items():
+        cond = " AND ".join(
+            f"{quote(k)} IN ({', '.join(_sql_value(x) for x in vals)})"
+            for k, vals in where.items()) or "TRUE"
+        if fn == "count":
+            sel.append(f"count(*) FILTER (WHERE {cond}) AS {quote(name)}")
+        elif fn == "any":
+            sel.append(f"CAST(count(*) FILTER (WHERE {cond}) > 0 AS INTEGER) AS {quote(name)}")
+        elif col in dec:
+            scale = 10 ** dec[col]
+            sel.append(f"CAST(coalesce(sum(CAST(round(CAST({quote(col)} AS DOUBLE) * "
+                       f"CAST({scale} AS DOUBLE)) AS BIGINT)) FILTER (WHERE {cond}), 0) "
+                       f"AS DOUBLE) / CAST({scale} AS DOUBLE) AS {quote(name)}")
+        else:
+            sel.append(f"coalesce(sum({quote(col)}) FILTER (WHERE {cond}), 0) "
+                       f"AS {quote(name)}")
+    body = ",\n       ".join(sel)
+    return (f"SELECT {body}\nFROM {source}\nGROUP BY {quote(unit)}, {quote(arm)}\n"
+            f"ORDER BY {quote(unit)}")
+
+
+def rollup_events(events: Any, *, unit: str = "user_id", arm: str = "arm",
+                  metrics: Mapping[str, Any], attributes: Sequence[str] = (),
+                  decimals: Mapping[str, int] | None = None) -> Any:
+    """Roll an event log up to one row per randomisation unit.
+
+    A/B tests randomise units (users), so the analysis needs one row per unit with its totals
+    (sessions, orders, revenue...). Units seen in more than one arm are an error (the
+    assignment leaked: exclude them upstream, deliberately).
+
+    Parameters
+    ----------
+    events : DataFrame, Parquet path(s) or DuckDB relation
+        One row per event.
+    unit, arm : str
+        Unit id and arm columns.
+    metrics : dict
+        ``name -> (function, column, filter)``: ``("count", None, {"event": "session"})``
+        counts sessions, ``("sum", "revenue", {"event": "purchase"})`` sums revenue over
+        purchases, ``("any", None, {"event": "purchase"})`` is 1 for buyers. A filter maps
+        columns to a value or a list of values.
+    attributes : sequence of str
+        Unit attributes to keep (segments such as device); each must be constant within a
+        unit (an error names the first unit where it is not).
+    decimals : dict, optional
+        ``column -> d`` for summed float columns with ``d`` decimals: summed exactly.
+
+    Returns
+    -------
+    DataFrame (for a DataFrame input) or DuckDB relation (lazy; pass it to
+    :func:`aggregate` and the roll-up and the aggregation run as one query).
+    """
+    import pandas as pd
+
+    unit, arm = check_name(unit, "unit"), check_name(arm, "arm")
+    spec = _rollup_spec(metrics)
+    attributes = [attributes] if isinstance(attributes, str) else list(attributes)
+    dec = dict(decimals or {})
+    needed = [unit, arm, *attributes]
+    for _fn, col, where in spec.values():
+        if col:
+            needed.append(col)
+        needed.extend(where)
+    needed = list(dict.fromkeys(needed))
+    if isinstance(events, pd.DataFrame):
+        check_columns(needed, [str(c) for c in events.columns], parameter="metrics",
+                      source="the event log")
+        return _rollup_frame(events, unit, arm, spec, attributes, dec)
+    import duckdb
+
+    if isinstance(events, str | PathLike) or isinstance(events, list | tuple):
+        src = _ParquetSource(events)
+        con = src.con
+        base = con.sql(f"SELECT * FROM {src.from_sql}")
+    elif _is_duckdb_relation(events):
+        base = events
+    else:
+        raise ParameterError("unsupported event data", parameter="events",
+                             expected="a DataFrame, Parquet path(s) or a DuckDB relation",
+                             got=type(events).__name__)
+    check_columns(needed, list(base.columns), parameter="metrics", source="the event log")
+    name = "__rk_events"
+    checks = [arm, *attributes]
+    distinct = ", ".join(f"count(DISTINCT {quote(c)}) AS k{i}" for i, c in enumerate(checks))
+    having = " OR ".join(f"k{i} > 1" for i in range(len(checks)))
+    bad = base.query(name, f"SELECT {quote(unit)}, {distinct} FROM {name} "
+                           f"GROUP BY {quote(unit)} HAVING {having} "
+                           f"ORDER BY {quote(unit)} LIMIT 1").fetchall()
+    if bad:
+        which = next(c for c, k in zip(checks, bad[0][1:], strict=True) if k > 1)
+        if which == arm:
+            raise DataError("a unit appears in more than one arm", column=unit, got=bad[0][0],
+                            expected="each unit in exactly one arm (exclude leaked units "
+                                     "first)")
+        raise DataError("an attribute changes within a unit", column=which, got=bad[0][0],
+                        expected="one value per unit")
+    try:
+        return base.query(name, rollup_sql(name, unit=unit, arm=arm, metrics=metrics,
+                                           attributes=attributes, decimals=dec))
+    except duckdb.Error as exc:
+        raise DataError(f"DuckDB could not roll up the events: {exc}") from None
+
+
+def _rollup_frame(events: pd.DataFrame, unit: str, arm: str,
+                  spec: Mapping[str, tuple[str, str | None, dict]], attributes: list[str],
+                  decimals: Mapping[str, int]) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
+    distinct = events.groupby(unit, observed=True, sort=True)[[arm, *attributes]].nunique()
+    for c in [arm, *attributes]:
+        bad = distinct.index[distinct[c].to_numpy() > 1]
+        if len(bad) and c == arm:
+            raise DataError("a unit appears in more than one arm", column=unit,
+                            got=_py(bad[0]),
+                            expected="each unit in exactly one arm (exclude leaked units "
+                                     "first)")
+        if len(bad):
+            raise DataError("an attribute changes within a unit", column=c, got=_py(bad[0]),
+                            expected="one value per unit")
+    keys = [unit, arm]
+    frame = events[[*dict.fromkeys([*keys, *attributes])]].copy()
+    out_cols = []
+    for name, (fn, col, where) in spec.items():
+        mask = np.ones(len(events), dtype=bool)
+        for k, vals in where.items():
+            mask &= events[k].isin(vals).to_numpy()
+        if fn in ("count", "any"):
+            frame[name] = mask.astype(np.int64)
+        elif col in decimals:
+            scale = float(10 ** decimals[col])
+            frame[name] = np.where(mask, np.rint(events[col].to_numpy(np.float64) * scale), 0
+                                   ).astype(np.int64)
+        else:
+            frame[name] = np.where(mask, events[col].to_numpy(), 0)
+        out_cols.append(name)
+    agg = {name: "sum" for name in out_cols}
+    agg.update({a: "first" for a in attributes})
+    out = frame.groupby(keys, observed=True, sort=True).agg(agg).reset_index()
+    for name, (fn, col, _) in spec.items():
+        if fn == "any":
+            out[name] = (out[name] > 0).astype(np.int32)
+        elif fn == "sum" and col in decimals:
+            out[name] = out[name].to_numpy().astype(np.float64) / float(10 ** decimals[col])
+    return pd.DataFrame(out[[unit, arm, *attributes, *out_cols]]).sort_values(
+        unit, kind="stable").reset_index(drop=True)
