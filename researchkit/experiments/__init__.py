@@ -37,7 +37,7 @@ _EXPORTS = {
     "DesignResult": "design", "comparison_alpha": "design", "mde_means": "design",
     "mde_proportions": "design", "power_means": "design", "power_proportions": "design",
     "sample_size_means": "design", "sample_size_proportions": "design",
-    "test_duration": "design",
+    "experiment_duration": "design",
     # assignment
     "assign": "assignment", "balance_check": "assignment", "hash_unit": "assignment",
     # statistics and aggregation

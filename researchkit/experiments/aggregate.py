@@ -384,6 +384,8 @@ class _Grouper:
         self.codes, self.n_groups = codes, n_groups
         self.n = len(codes)
         self._masks: list[np.ndarray] | None = None
+        self._order: np.ndarray | None = None
+        self._ends: np.ndarray | None = None
         self._indicators = None
         if 1 < n_groups <= self.GEMV_GROUPS:
             self._indicators = np.empty((n_groups - 1, self.n), dtype=np.float64)
@@ -436,11 +438,23 @@ class _Grouper:
         """Per-group float64 sums with numpy's pairwise summation."""
         import numpy as np
 
-        if self._masks is None:
-            self._masks = [self.codes == g for g in range(self.n_groups)]
         if self.n_groups == 1:
             return [float(np.sum(values))]
-        return [float(np.sum(values[m])) for m in self._masks]
+        if self.n_groups <= self.GEMV_GROUPS:
+            if self._masks is None:
+                self._masks = [self.codes == g for g in range(self.n_groups)]
+            return [float(np.sum(values[m])) for m in self._masks]
+        if self._order is None:  # sort once, then sum contiguous slices
+            self._order = np.argsort(self.codes, kind="stable")
+            counts = np.bincount(self.codes, minlength=self.n_groups)
+            self._ends = np.cumsum(counts)
+        ordered = values[self._order]
+        start = 0
+        out = []
+        for end in self._ends.tolist():
+            out.append(float(np.sum(ordered[start:end])))
+            start = end
+        return out
 
 
 def _product_sums(grouper: _Grouper, a: _Values, b: _Values, same: bool) -> list[Any]:

@@ -61,7 +61,7 @@ __all__ = [
     "power_proportions",
     "sample_size_means",
     "sample_size_proportions",
-    "test_duration",
+    "experiment_duration",
 ]
 
 CORRECTIONS = ("bonferroni", "sidak", "none")
@@ -236,7 +236,7 @@ def sample_size_proportions(
     a, at, alternative, ratio = _common(alpha, power, alternative, ratio, arms, correction)
     delta = _effect(baseline, mde, relative)
     p_c, p_t = _check_props(baseline, delta)
-    if alternative == "greater" and delta < 0 or alternative == "less" and delta > 0:
+    if (alternative == "greater" and delta < 0) or (alternative == "less" and delta > 0):
         raise ParameterError("the effect points away from the one-sided alternative",
                              parameter="mde", got=mde)
     r = 1 / ratio  # n_c / n_t
@@ -291,7 +291,7 @@ def power_proportions(
     p_c, p_t = _check_props(baseline, delta)
     pw = _prop_power(p_c, p_t, n * ratio, 1 / ratio, at, alternative, method)
     return Result(name=f"Power: proportion {p_c:g} → {p_t:g}, n = {n:,} control units",
-                  estimate=pw, n=n + int(round(n * ratio)) * (arms - 1),
+                  estimate=pw, n=n + round(n * ratio) * (arms - 1),
                   method=(f"Two-sample test of proportions ({method}); "
                           f"{_describe(alpha, a, arms, correction, alternative)}"),
                   details={"alpha_per_comparison": a, "absolute_effect": delta},
@@ -422,7 +422,7 @@ def sample_size_means(
     a, at, alternative, ratio = _common(alpha, power, alternative, ratio, arms, correction)
     sigma = _sd(sd, variance_reduction)
     delta = _effect(baseline, mde, relative)
-    if alternative == "greater" and delta < 0 or alternative == "less" and delta > 0:
+    if (alternative == "greater" and delta < 0) or (alternative == "less" and delta > 0):
         raise ParameterError("the effect points away from the one-sided alternative",
                              parameter="mde", got=mde)
     d = delta / sigma
@@ -507,7 +507,7 @@ def mde_means(sd: float, n: int, *, baseline: float | None = None, alpha: float 
 # ---------------------------------------------------------------------------------------------
 # duration
 # ---------------------------------------------------------------------------------------------
-def test_duration(n_total: int, daily_units: float, *, share: float = 1.0,
+def experiment_duration(n_total: int, daily_units: float, *, share: float = 1.0,
                   full_weeks: bool = True, min_days: int = 7) -> Result:
     """Days needed to enrol ``n_total`` units from daily traffic.
 

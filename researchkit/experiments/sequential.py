@@ -54,6 +54,7 @@ central limit theory and asymptotic confidence sequences. arXiv:2103.06476.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -217,7 +218,7 @@ def _boundaries(t: Sequence[float], cum_alpha: Sequence[float], sides: int, r: i
         if target <= 1e-15:
             b = math.inf
         else:
-            def f(b: float) -> float:
+            def f(b: float, target: float = target) -> float:
                 lo = -b if sides == 2 else -math.inf
                 return rec.exit_probs(lo, b)[1] - target
 
@@ -280,7 +281,7 @@ class GroupSequentialDesign(Result):
 def _check_fractions(fractions: Sequence[float], allow_incomplete: bool = False) -> list[float]:
     vals = [float(f) for f in fractions]
     if not vals or any(not (0 < v <= 1) for v in vals) or \
-            any(b <= a for a, b in zip(vals, vals[1:], strict=False)):
+            any(b <= a for a, b in itertools.pairwise(vals)):
         raise ParameterError("information fractions must increase strictly within (0, 1]",
                              parameter="information_fractions", got=list(fractions))
     if not allow_incomplete and abs(vals[-1] - 1) > 1e-12:
@@ -612,11 +613,12 @@ def confidence_sequence(estimates: Sequence[float], std_errors: Sequence[float],
                           "running_low": np.maximum.accumulate(lo),
                           "running_high": np.minimum.accumulate(hi),
                           "always_valid_p": p})
+    target_info = info[-1] if planned_information is None else planned_information
     return Result(
         name="Always-valid confidence sequence", estimate=float(est[-1]),
         ci=(float(lo[-1]), float(hi[-1])), ci_level=1 - alpha, p_value=float(p[-1]),
         method=(f"two-sided normal-mixture confidence sequence (Howard et al. 2021; ρ = "
-                f"{rho:.4g}, narrowest at information {info[-1] if planned_information is None else planned_information:.4g}); "
+                f"{rho:.4g}, narrowest at information {target_info:.4g}); "
                 "valid under continuous monitoring (any number of looks, optional stopping), "
                 "asymptotically with estimated variances (Waudby-Smith et al. 2021); p-value "
                 "is the always-valid p-value (running minimum of the inverse mixture "
