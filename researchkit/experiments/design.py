@@ -25,8 +25,9 @@ Proportions (``method="pooled"``, Fleiss et al. 2003 §4.2; statsmodels
 ``NormalIndPower``).
 
 Means: ``test="t"`` solves the power of the two-sample t-test with the noncentral t
-distribution (statsmodels ``TTestIndPower``); ``test="z"`` uses
-``n_c = (z_{1-α'} + z_{1-β})^2 σ^2 (1 + 1/ratio) / Δ^2``. A CUPED ``variance_reduction`` ``ρ²``
+distribution (statsmodels ``TTestIndPower``); ``test="z"`` solves the normal power
+(``n_c ≈ (z_{1-α'} + z_{1-β})^2 σ^2 (1 + 1/ratio) / Δ^2``, both tails counted; statsmodels
+``NormalIndPower``). A CUPED ``variance_reduction`` ``ρ²``
 multiplies ``σ²`` by ``1 − ρ²``.
 
 References
@@ -427,15 +428,13 @@ def sample_size_means(
                              parameter="mde", got=mde)
     d = delta / sigma
     n_z = (_z(1 - at) + _z(power)) ** 2 * (1 + 1 / ratio) / d**2
-    if test == "z":
-        n_c = n_z
-    else:
-        lo = max(2.0, 2.0 / ratio) + 1e-9
-        f = lambda n: _mean_power(d, n, ratio, at, alternative, "t") - power  # noqa: E731
-        hi = max(n_z * 2 + 10, lo + 1)
-        while f(hi) < 0:
-            hi *= 2
-        n_c = lo if f(lo) >= 0 else float(brentq(f, lo, hi, xtol=1e-10, rtol=1e-12))
+    lo = max(2.0, 2.0 / ratio) + 1e-9 if test == "t" else 1e-6
+    f = lambda n: _mean_power(d, n, ratio, at, alternative, test) - power  # noqa: E731
+    hi = max(n_z * 2 + 10, lo + 1)
+    while f(hi) < 0:
+        hi *= 2
+    # exact power (both tails for a two-sided test), solved for n
+    n_c = lo if f(lo) >= 0 else float(brentq(f, lo, hi, xtol=1e-10, rtol=1e-12))
     per, total = _arms_table(n_c, ratio, arms)
     achieved = _mean_power(d, per["control"], ratio, at, alternative, test)
     cuped = (f"; σ reduced by CUPED (variance × {1 - variance_reduction:.3g})"
