@@ -247,7 +247,7 @@ def test_bad_inputs_raise_clear_errors(users, tmp_path):
     df = users.head(20).copy()
     df["arm"] = df["arm"].astype(object)
     df.loc[5, "arm"] = None
-    with pytest.raises(DataError, match="row 5.*without an arm"):
+    with pytest.raises(DataError, match=r"row 5.*without an arm"):
         aggregate(df, arm="arm", columns=["revenue"], decimals=2)
     with pytest.raises(DataError, match="non-finite"):
         aggregate(users.head(10).assign(z=np.inf), arm="arm", columns=["z"])

@@ -59,7 +59,7 @@ def test_analyze_table_and_correction_scope(three_arms):
 
 
 def test_segments_are_their_own_family(three_arms):
-    data, truth = three_arms
+    data, _ = three_arms
     res = analyze(data, {"conversion": Proportion("converted")}, segments=["device"])
     seg = res.segments["device"]
     assert len(seg) == 3 * 2

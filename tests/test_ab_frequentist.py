@@ -11,6 +11,8 @@ from scipy import stats
 from statsmodels.stats.proportion import (
     confint_proportions_2indep,
     proportions_ztest,
+)
+from statsmodels.stats.proportion import (
     test_proportions_2indep as sm_test_proportions_2indep,
 )
 

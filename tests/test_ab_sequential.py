@@ -116,7 +116,7 @@ def test_confidence_sequence_formula():
     res = confidence_sequence([0.5, 0.4], [0.3, 0.2], alpha=0.05, rho=10.0)
     info = np.array([1 / 0.09, 1 / 0.04])
     half = np.sqrt((info + 10) * np.log((info + 10) / (10 * 0.05**2))) / info
-    assert res.table["ci_high"].to_numpy() == pytest.approx([0.5, 0.4] + half)
+    assert res.table["ci_high"].to_numpy() == pytest.approx(np.array([0.5, 0.4]) + half)
     # always-valid p-value: inverse of the mixture martingale, running minimum
     m = np.sqrt(10 / (info + 10)) * np.exp((np.array([0.5, 0.4]) * info) ** 2
                                            / (2 * (info + 10)))

@@ -56,13 +56,13 @@ from researchkit.results import Result
 __all__ = [
     "DesignResult",
     "comparison_alpha",
+    "experiment_duration",
     "mde_means",
     "mde_proportions",
     "power_means",
     "power_proportions",
     "sample_size_means",
     "sample_size_proportions",
-    "experiment_duration",
 ]
 
 CORRECTIONS = ("bonferroni", "sidak", "none")
