@@ -8,21 +8,22 @@
 
 A/B modules (one idea each):
 
-==================  ================================================================
-``design``          sample size, power, MDE for proportions and means; test duration
-``assignment``      deterministic hash assignment of units to arms; balance check
-``statistics``      sufficient statistics (counts, sums, cross-products) per arm/segment
-``aggregate``       pandas and DuckDB aggregation (the SQL lives here), event roll-ups
-``metrics``         Proportion, Mean, Ratio: declared aggregates, delta method, CUPED
-``frequentist``     two-arm comparisons: z / Welch tests, lifts, non-inferiority
-``cuped``           CUPED report and adjusted values
-``srm``             sample-ratio-mismatch check
-``multiple``        Holm / Bonferroni / Benjamini–Hochberg corrections
-``bayesian``        beta-binomial and normal models: P(beat control), expected loss
-``sequential``      group-sequential boundaries (alpha spending), confidence sequences
-``analysis``        ``analyze``: SRM first, every metric and arm, segments
-``figures``         plots for the A/B notebooks
-==================  ================================================================
+======================  ============================================================
+``design``              sample size, power, MDE for proportions and means; duration
+``planning``            design inputs (baseline, sd, CUPED reduction) from history
+``assignment``          deterministic hash assignment of units to arms; balance check
+``statistics``          sufficient statistics (counts, sums, cross-products)
+``aggregation``         pandas and DuckDB aggregation (the SQL lives here), event roll-ups
+``metrics``             Proportion, Mean, Ratio: declared aggregates, delta method, CUPED
+``frequentist``         two-arm comparisons: z / Welch tests, lifts, non-inferiority
+``variance_reduction``  CUPED report and adjusted values
+``srm``                 sample-ratio-mismatch check
+``multiple``            Holm / Bonferroni / Benjamini–Hochberg corrections
+``bayesian``            beta-binomial and normal models: P(beat control), expected loss
+``sequential``          group-sequential boundaries (alpha spending), confidence sequences
+``analysis``            ``analyze``: SRM first, every metric and arm, segments
+``figures``             plots for the A/B notebooks
+======================  ============================================================
 
 Importing this package is cheap; numpy/pandas load on first use of a function.
 """
@@ -42,15 +43,16 @@ _EXPORTS = {
     "assign": "assignment", "balance_check": "assignment", "hash_unit": "assignment",
     # statistics and aggregation
     "ColumnSpec": "statistics", "GroupStats": "statistics", "SufficientStats": "statistics",
-    "aggregate": "aggregate", "aggregation_sql": "aggregate", "rollup_events": "aggregate",
-    "rollup_sql": "aggregate",
+    "aggregate": "aggregation", "aggregation_sql": "aggregation", "rollup_events": "aggregation",
+    "rollup_sql": "aggregation",
     # metrics and tests
     "Comparison": "metrics", "Mean": "metrics", "Metric": "metrics", "Proportion": "metrics",
     "Ratio": "metrics",
     "ComparisonResult": "frequentist", "compare_arms": "frequentist",
     "compare_means": "frequentist", "compare_proportions": "frequentist",
     "compare_ratios": "frequentist",
-    "cuped": "cuped", "cuped_adjust": "cuped", "cuped_variance_reduction": "cuped",
+    "cuped": "variance_reduction", "cuped_adjust": "variance_reduction",
+    "cuped_variance_reduction": "variance_reduction",
     "SRMResult": "srm", "SampleRatioMismatchWarning": "srm", "srm_check": "srm",
     "adjust_pvalues": "multiple",
     # Bayesian and sequential
@@ -61,7 +63,7 @@ _EXPORTS = {
     "look_estimates": "sequential", "sequential_monitor": "sequential",
     "spending_function": "sequential",
     # experiment-level analysis
-    "ExperimentResult": "analysis", "analyze": "analysis",
+    "ExperimentResult": "analysis", "analyze": "analysis", "units_source": "analysis",
     "planning_inputs": "planning",
 }
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from researchkit.errors import ParameterError
 from researchkit.experiments._checks import check_alpha
-from researchkit.experiments.aggregate import aggregate
+from researchkit.experiments.aggregation import aggregate
 from researchkit.experiments.frequentist import choose_control, describe_test
 from researchkit.experiments.metrics import Metric
 from researchkit.experiments.multiple import adjust_pvalues, correction_text
@@ -42,7 +42,7 @@ from researchkit.results import Result
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ExperimentResult", "analyze", "collect_aggregates"]
+__all__ = ["ExperimentResult", "analyze", "collect_aggregates", "units_source"]
 
 
 @dataclass(eq=False)
@@ -277,3 +277,30 @@ def analyze(
         reference="Kohavi, Tang & Xu (2020); Fabijan et al. (2019); Deng et al. (2013, 2018)",
         srm=srm, segment_srm=pd.DataFrame(seg_srm_rows) if seg_srm_rows else None,
         segments=seg_tables, stats=stats)
+
+
+def units_source(path: str) -> Any:
+    """A user's unit-level data for the A/B notebooks: a Parquet path (kept on disk and
+    aggregated by DuckDB) or a DataFrame (CSV, Excel, SPSS read with
+    :func:`researchkit.io.read_table`).
+
+    A relative path is resolved against the folder of the study being run (or the current
+    folder outside a study).
+    """
+    from pathlib import Path
+
+    from researchkit.errors import DataError
+    from researchkit.io import file_sha256, read_table
+    from researchkit.run_context import current_study_file, note_input
+
+    p = Path(path).expanduser()
+    if not p.is_absolute():
+        study = current_study_file()
+        base = study.parent if study is not None else Path.cwd()
+        p = (base / p).resolve()
+    if not p.is_file():
+        raise DataError("file not found", file=p, parameter="data")
+    if p.suffix.lower() in (".parquet", ".pq"):
+        note_input(p, file_sha256(p))
+        return str(p)
+    return read_table(p)

@@ -257,7 +257,7 @@ def beta_binomial(successes: Mapping[Any, int], trials: Mapping[Any, int], *,
 def bayes_proportions(data: Any, outcome: str, *, arm: str = "arm", **options: Any
                       ) -> BayesResult:
     """:func:`beta_binomial` from unit-level data (DataFrame, Parquet, DuckDB) or statistics."""
-    from researchkit.experiments.aggregate import aggregate
+    from researchkit.experiments.aggregation import aggregate
 
     metric = Proportion(outcome)
     stats = data if isinstance(data, SufficientStats) else aggregate(
@@ -304,7 +304,7 @@ def bayes_means(data: Any, metric: Metric | str, *, arm: str = "arm", control: A
     from scipy import stats as st
 
     from researchkit.datasets.base import check_positive_int, make_rng
-    from researchkit.experiments.aggregate import aggregate
+    from researchkit.experiments.aggregation import aggregate
     from researchkit.experiments.frequentist import choose_control
     from researchkit.experiments.metrics import Mean
 

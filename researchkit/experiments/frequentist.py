@@ -184,7 +184,7 @@ def comparison_result(metric: Metric, comp: Comparison) -> ComparisonResult:
 
 def _run(data: Any, metric: Metric, arm: str, control: Any, treatment: Any, alpha: float,
          decimals: Any) -> ComparisonResult:
-    from researchkit.experiments.aggregate import aggregate
+    from researchkit.experiments.aggregation import aggregate
 
     if isinstance(data, SufficientStats):
         stats = data

@@ -546,7 +546,7 @@ class Ratio(Metric):
         return tuple(dict.fromkeys(c for c in cols if c is not None))
 
     def describe(self) -> str:
-        return f"{self.numerator} per {self.denominator}"
+        return f"{self.numerator} / {self.denominator}"
 
     def _parts(self) -> tuple[str, str, str | None, str | None]:
         return (self.numerator, self.denominator, self.numerator_covariate,

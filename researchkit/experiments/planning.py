@@ -43,7 +43,7 @@ def planning_inputs(data: Any, metric: Metric, *, arm: str | None = None,
     """
     import pandas as pd
 
-    from researchkit.experiments.aggregate import aggregate
+    from researchkit.experiments.aggregation import aggregate
 
     if not isinstance(metric, Metric):
         raise ParameterError("expected a metric", parameter="metric", got=metric)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from researchkit.experiments.aggregate import aggregate
+from researchkit.experiments.aggregation import aggregate
 from researchkit.experiments.frequentist import choose_control, compare_arms
 from researchkit.experiments.metrics import Mean
 from researchkit.experiments.statistics import SufficientStats
