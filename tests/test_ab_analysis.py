@@ -175,3 +175,19 @@ def test_parquet_writer_in_chunks(tmp_path):
     again = tmp_path / "again.parquet"
     write_ab_test_parquet(again, 25_000, seed=3, chunk_rows=10_000)
     assert pd.read_parquet(again).equals(df)
+
+
+def test_results_are_json_safe(three_arms):
+    import json
+
+    from researchkit.experiments import compare_means
+
+    data, _ = three_arms
+    res = analyze(data, METRICS, decimals=2, segments=["device"])
+    payload = json.loads(json.dumps(res.to_dict()))
+    assert payload["srm"]["p_value"] == pytest.approx(res.srm.p_value)
+    sums = payload["stats"]["sums"]
+    assert sum(r["n"] for r in sums) == len(data)
+    one = json.loads(json.dumps(compare_means(data, "revenue", decimals=2,
+                                              treatment="b").to_dict()))
+    assert one["comparison"]["difference"] == pytest.approx(one["estimate"])

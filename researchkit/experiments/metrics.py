@@ -112,6 +112,12 @@ class Comparison:
     margin: float | None = None
     warnings: list[str] = field(default_factory=list)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Every field (JSON-ready through :func:`researchkit.run_context.to_jsonable`)."""
+        from dataclasses import asdict
+
+        return asdict(self)
+
     def as_row(self) -> dict[str, Any]:
         row = {
             "metric": self.metric, "control": self.control, "treatment": self.treatment,

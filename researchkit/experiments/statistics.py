@@ -330,6 +330,13 @@ class SufficientStats:
         return SufficientStats(self.arm, (), dict(self.specs), groups, source=self.source)
 
     # -- tables ------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: keys, column kinds and the table of sums (see :meth:`to_frame`)."""
+        return {"arm": self.arm, "segments": list(self.segments), "source": self.source,
+                "columns": {c: {"kind": s.kind, "decimals": s.decimals}
+                            for c, s in self.specs.items()},
+                "sums": self.to_frame()}
+
     def to_frame(self) -> pd.DataFrame:
         """One row per group: keys, ``n``, ``sum__<col>`` and ``sum__<a>__<b>`` columns.
 
