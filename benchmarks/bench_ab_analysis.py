@@ -9,10 +9,11 @@ revenue per session: a ratio), two arms:
 * the first 10,000,000 rows in memory as a pandas DataFrame (researchkit's numpy engine, and
   researchkit on a DuckDB relation over the DataFrame; tea-tasting on the DataFrame).
 
-Every measurement runs in its own subprocess: one warm-up run (imports, caches), then
-``--repeat`` timed runs; the table shows the best and the median wall time, and the peak
-resident memory *added* by the analysis (sampled every 2 ms with psutil; the DataFrame itself
-is not counted) and the process's peak. Both tools are configured to compute the same tests
+The tools of a workload run in one subprocess, alternating run by run (``--repeat`` rounds
+after a warm-up), so that the load of a shared machine falls on all of them alike; the table
+shows the best and the median wall time and the peak resident memory *added* by the analysis
+(sampled every 2 ms with psutil; the DataFrame itself is not counted). Each tool then runs
+    python benchmarks/bench_ab_analysis.py --rows 2000000 --memory-rows 1000000  # quick
 (Welch t for the mean, unpooled z for the proportion, delta-method z for the ratio, log-scale
 relative intervals) and the script checks the numbers agree.
 
@@ -138,12 +139,8 @@ def _load_frame(path: str, rows: int):
     return table.slice(0, rows).to_pandas()
 
 
-def run_case(case: str, path: str, rows: int, repeat: int) -> dict:
-    """One measurement: warm-up, then `repeat` timed runs."""
-    frame = None
-    if case in ("rk-pandas", "rk-duckdb-frame", "tt-pandas"):
-        frame = _load_frame(path, rows)
-
+def make_job(case: str, path: str, frame):
+    """(callable running the analysis once, function extracting its numbers)."""
     if case == "rk-duckdb":
         from researchkit.experiments import analyze
 
@@ -192,7 +189,16 @@ def run_case(case: str, path: str, rows: int, repeat: int) -> dict:
         numbers = _tt_numbers
     else:
         raise SystemExit(f"unknown case {case}")
+    return job, numbers
 
+
+IN_MEMORY = ("rk-pandas", "rk-duckdb-frame", "tt-pandas")
+
+
+def run_case(case: str, path: str, rows: int, repeat: int) -> dict:
+    """One case in its own process: warm-up, then `repeat` timed runs (process peak RSS)."""
+    frame = _load_frame(path, rows) if case in IN_MEMORY else None
+    job, numbers = make_job(case, path, frame)
     result = job()  # warm-up: imports, file metadata, caches
     times = []
     with PeakRSS() as mem:
@@ -206,6 +212,25 @@ def run_case(case: str, path: str, rows: int, repeat: int) -> dict:
             "added_peak_mb": (mem.peak - mem.start) / 2**20,
             "process_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "numbers": numbers(result)}
+
+
+def run_interleaved(cases: list[str], path: str, rows: int, rounds: int) -> dict:
+    """All cases of a workload in one process, alternating run by run, so that the load of a
+    shared machine falls on every tool alike. Returns times and added peak memory per case."""
+    frame = _load_frame(path, rows) if cases[0] in IN_MEMORY else None
+    jobs = {c: make_job(c, path, frame) for c in cases}
+    out = {c: {"times": [], "added_peak_mb": 0.0, "numbers": None} for c in cases}
+    for c, (job, numbers) in jobs.items():  # warm-up
+        out[c]["numbers"] = numbers(job())
+    for _ in range(rounds):
+        for c, (job, _) in jobs.items():
+            with PeakRSS() as mem:
+                t0 = time.perf_counter()
+                job()
+                out[c]["times"].append(time.perf_counter() - t0)
+            out[c]["added_peak_mb"] = max(out[c]["added_peak_mb"],
+                                          (mem.peak - mem.start) / 2**20)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,10 +252,20 @@ def ensure_data(rows: int) -> Path:
 def subprocess_case(case: str, path: Path, rows: int, repeat: int) -> dict:
     cmd = [sys.executable, __file__, "--case", case, "--path", str(path), "--rows", str(rows),
            "--repeat", str(repeat)]
+    return _run_child(cmd, case)
+
+
+def subprocess_workload(cases: list[str], path: Path, rows: int, rounds: int) -> dict:
+    cmd = [sys.executable, __file__, "--workload", ",".join(cases), "--path", str(path),
+           "--rows", str(rows), "--repeat", str(rounds)]
+    return _run_child(cmd, "+".join(cases))
+
+
+def _run_child(cmd: list[str], label: str) -> dict:
     env = dict(os.environ)
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if out.returncode != 0:
-        raise SystemExit(f"{case} failed:\n{out.stderr[-3000:]}")
+        raise SystemExit(f"{label} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -249,12 +284,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=100_000_000)
     ap.add_argument("--memory-rows", type=int, default=10_000_000)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5, help="timed rounds per tool")
     ap.add_argument("--case")
+    ap.add_argument("--workload")
     ap.add_argument("--path")
     args = ap.parse_args()
     if args.case:  # inside a subprocess
         print(json.dumps(run_case(args.case, args.path, args.rows, args.repeat)))
+        return
+    if args.workload:
+        print(json.dumps(run_interleaved(args.workload.split(","), args.path, args.rows,
+                                         args.repeat)))
         return
     try:
         import tea_tasting
@@ -264,7 +304,8 @@ def main() -> None:
     import duckdb
 
     print(f"researchkit vs tea-tasting {tea_tasting.__version__} (DuckDB {duckdb.__version__}); "
-          f"{os.cpu_count()} CPUs; best and median of {args.repeat} runs after a warm-up\n")
+          f"{os.cpu_count()} CPUs; best and median of {args.repeat} interleaved runs after a "
+          "warm-up\n")
     plan = [("Parquet, DuckDB", args.rows, ["rk-duckdb", "tt-ibis-duckdb"]),
             ("in memory, pandas", min(args.memory_rows, args.rows),
              ["rk-pandas", "rk-duckdb-frame", "tt-pandas"])]
@@ -275,7 +316,9 @@ def main() -> None:
               "tt-pandas": "tea-tasting (narwhals/pandas on the DataFrame)"}
     rows_out = []
     for title, rows, cases in plan:
-        results = {c: subprocess_case(c, path, rows, args.repeat) for c in cases}
+        results = subprocess_workload(cases, path, rows, args.repeat)
+        for c in cases:  # the whole process's peak, one tool per process
+            results[c]["process_peak_mb"] = subprocess_case(c, path, rows, 1)["process_peak_mb"]
         peer = results[cases[-1]]
         for c in cases:
             r = results[c]

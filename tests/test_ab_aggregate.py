@@ -253,3 +253,15 @@ def test_bad_inputs_raise_clear_errors(users, tmp_path):
         aggregate(users.head(10).assign(z=np.inf), arm="arm", columns=["z"])
     with pytest.raises(ParameterError, match="also the arm"):
         aggregate(users, arm="arm", columns=["arm"])
+
+
+def test_chunked_numpy_engine_is_exact_and_reports_global_rows(users, parquet, monkeypatch):
+    from researchkit.experiments import aggregation
+
+    monkeypatch.setattr(aggregation, "CHUNK_ROWS", 4096)  # many chunks
+    chunked = aggregate(users, segments=["device"], **_kw())
+    assert chunked == aggregate(parquet, segments=["device"], **_kw())
+    df = users.copy()
+    df.loc[20_000, "revenue"] = 1.005  # in the 5th chunk
+    with pytest.raises(DataError, match=r"row 20000, column 'revenue'"):
+        aggregate(df, **_kw())

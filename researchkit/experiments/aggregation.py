@@ -210,7 +210,7 @@ def _first_bad_row(df: pd.DataFrame, mask: np.ndarray) -> Any:
 
 
 class _Values:
-    """A metric column ready for summation.
+    """A chunk of a metric column ready for summation.
 
     ``data`` is float64 holding exact integers (storage units) for exact kinds, with
     ``max_abs`` their largest magnitude, or plain float64 for float columns.
@@ -223,8 +223,18 @@ class _Values:
         self.data, self.spec, self.max_abs, self.binary = data, spec, max_abs, binary
 
 
-def _column_values(df: pd.DataFrame, col: str, decimals: dict[str, int]) -> _Values:
-    """The column as float64 storage units (exact kinds) or float64 values, with its spec."""
+class _Column:
+    """A metric column of a DataFrame: its kind, and its values (read chunk by chunk)."""
+
+    __slots__ = ("kind", "name", "raw", "spec")
+
+    def __init__(self, name: str, raw: np.ndarray, spec: ColumnSpec, kind: str) -> None:
+        # kind: "bool" | "int" | "float" (raw values) | "units" (already storage units)
+        self.name, self.raw, self.spec, self.kind = name, raw, spec, kind
+
+
+def _prepare_column(df: pd.DataFrame, col: str, decimals: dict[str, int]) -> _Column:
+    """Classify a column and check what can be checked on the whole column cheaply."""
     import decimal
 
     import numpy as np
@@ -235,46 +245,24 @@ def _column_values(df: pd.DataFrame, col: str, decimals: dict[str, int]) -> _Val
     if isinstance(dtype, pd.CategoricalDtype):
         raise DataError("metric column is categorical", column=col,
                         expected="numbers or booleans", got=str(dtype))
-    if pd.api.types.is_bool_dtype(dtype) and not s.hasnans:
-        arr = s.to_numpy(dtype=np.float64)
-        return _Values(arr, ColumnSpec("int"), 1, binary=True)
-    missing = s.isna().to_numpy()
-    if missing.any():
-        raise DataError(f"{int(missing.sum()):,} missing value(s) in a metric column",
-                        column=col, row=_first_bad_row(df, missing),
-                        expected="a number for every unit (fill with 0 if no activity means 0)")
-    if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
-        arr = s.to_numpy()
-        if arr.dtype == np.bool_:
-            return _Values(arr.astype(np.float64), ColumnSpec("int"), 1, binary=True)
-        lo, hi = (int(arr.min()), int(arr.max())) if arr.size else (0, 0)
-        max_abs = max(abs(lo), abs(hi))
-        if max_abs > 2**53:
-            raise DataError("integer values too large for exact sums", column=col,
-                            expected="magnitudes up to 2**53", got=lo if abs(lo) > hi else hi)
-        return _Values(arr.astype(np.float64), ColumnSpec("int"), max_abs,
-                       binary=lo >= 0 and hi <= 1)
+    numpy_backed = isinstance(dtype, np.dtype)
+    if not numpy_backed or pd.api.types.is_object_dtype(dtype):
+        missing = s.isna().to_numpy()
+        if missing.any():
+            raise DataError(f"{int(missing.sum()):,} missing value(s) in a metric column",
+                            column=col, row=_first_bad_row(df, missing),
+                            expected="a number for every unit (fill with 0 if no activity "
+                                     "means 0)")
+    if pd.api.types.is_bool_dtype(dtype):
+        return _Column(col, s.to_numpy(dtype=np.bool_), ColumnSpec("int"), "bool")
+    if pd.api.types.is_integer_dtype(dtype):
+        raw = s.to_numpy() if numpy_backed else s.to_numpy(dtype=np.int64)
+        return _Column(col, raw, ColumnSpec("int"), "int")
     if pd.api.types.is_float_dtype(dtype):
-        x = s.to_numpy(dtype=np.float64)
-        finite = np.isfinite(x)
-        if not finite.all():
-            raise DataError("non-finite value (inf) in a metric column", column=col,
-                            row=_first_bad_row(df, ~finite), expected="finite numbers")
+        raw = s.to_numpy() if numpy_backed else s.to_numpy(dtype=np.float64)
         d = decimals.get(col)
-        if d is None:
-            return _Values(x, ColumnSpec("float"))
-        y = x * float(10**d)
-        r = np.rint(y)
-        dev = np.abs(y - r)
-        ay = np.abs(y, out=y)
-        bad = (dev > TOL_ABS + TOL_REL * ay) | (ay > MAX_FIXED)
-        if bad.any():
-            raise DataError(f"value with more than {d} decimal(s) (or too large for exact "
-                            f"sums)", column=col, row=_first_bad_row(df, bad),
-                            expected=f"at most {d} decimals (the decimals= you declared)",
-                            got=float(x[int(np.flatnonzero(bad)[0])]))
-        max_abs = int(ay.max()) if ay.size else 0
-        return _Values(r, ColumnSpec("fixed", d), max_abs)
+        return _Column(col, raw, ColumnSpec("float") if d is None else ColumnSpec("fixed", d),
+                       "float")
     if pd.api.types.is_object_dtype(dtype):
         values = s.tolist()
         if all(isinstance(v, decimal.Decimal) for v in values):
@@ -291,10 +279,61 @@ def _column_values(df: pd.DataFrame, col: str, decimals: dict[str, int]) -> _Val
                     raise DataError(f"decimal value with more than {d} decimal(s)",
                                     column=col, row=_py(df.index[i]), got=str(v))
                 out[i] = float(int(scaled))
-            max_abs = int(np.abs(out).max()) if out.size else 0
-            return _Values(out, ColumnSpec("fixed", d) if d else ColumnSpec("int"), max_abs)
+            return _Column(col, out, ColumnSpec("fixed", d) if d else ColumnSpec("int"),
+                           "units")
     raise DataError("metric column is not numeric", column=col,
                     expected="numbers or booleans", got=str(dtype))
+
+
+def _column_chunk(column: _Column, sl: slice, df: pd.DataFrame) -> _Values:
+    """One chunk of a column as float64 storage units (exact kinds) or float64 values."""
+    import numpy as np
+
+    raw = column.raw[sl]
+    offset = sl.start or 0
+    col = column.name
+
+    def bad_row(mask: np.ndarray) -> Any:
+        return _py(df.index[offset + int(np.flatnonzero(mask)[0])])
+
+    if column.kind == "bool":
+        return _Values(raw.astype(np.float64), column.spec, 1, binary=True)
+    if column.kind == "units":
+        data = raw
+        return _Values(data, column.spec, int(np.abs(data).max()) if data.size else 0)
+    if column.kind == "int":
+        lo, hi = (int(raw.min()), int(raw.max())) if raw.size else (0, 0)
+        max_abs = max(abs(lo), abs(hi))
+        if max_abs > 2**53:
+            raise DataError("integer values too large for exact sums", column=col,
+                            expected="magnitudes up to 2**53", got=lo if abs(lo) > hi else hi)
+        return _Values(raw.astype(np.float64), column.spec, max_abs,
+                       binary=lo >= 0 and hi <= 1)
+    x = raw.astype(np.float64, copy=False)
+    finite = np.isfinite(x)
+    if not finite.all():
+        nan = np.isnan(x)
+        what = "missing value(s)" if nan.any() else "non-finite value(s) (inf)"
+        mask = nan if nan.any() else ~finite
+        raise DataError(f"{what} in a metric column", column=col, row=bad_row(mask),
+                        expected="a finite number for every unit (fill with 0 if no "
+                                 "activity means 0)")
+    if column.spec.kind == "float":
+        return _Values(x, column.spec)
+    d = column.spec.decimals
+    y = x * float(10**d)
+    r = np.rint(y)
+    ay = np.abs(y)
+    dev = np.abs(np.subtract(y, r, out=y), out=y)
+    bad = dev > ay * TOL_REL + TOL_ABS
+    max_abs = float(ay.max()) if ay.size else 0.0
+    if bad.any() or max_abs > MAX_FIXED:
+        mask = bad | (ay > MAX_FIXED)
+        raise DataError(f"value with more than {d} decimal(s) (or too large for exact sums)",
+                        column=col, row=bad_row(mask),
+                        expected=f"at most {d} decimals (the decimals= you declared)",
+                        got=float(x[int(np.flatnonzero(mask)[0])]))
+    return _Values(r, column.spec, int(max_abs))
 
 
 def _key_codes(s: pd.Series) -> tuple[np.ndarray, list[Any]]:
@@ -374,8 +413,8 @@ class _Grouper:
     Python integers.
     """
 
-    #: Up to this many groups, sums are taken by a matrix-vector product with group
-    #: indicator rows (BLAS; exact for the same reason), faster than bincount.
+    #: Up to this many groups, sums are dot products with 0/1 group indicators (exact for the
+    #: same reason), faster than bincount.
     GEMV_GROUPS = 4
 
     def __init__(self, codes: np.ndarray, n_groups: int) -> None:
@@ -399,9 +438,10 @@ class _Grouper:
         if self.n_groups == 1:
             return np.array([weights.sum()])
         if self._indicators is not None:
-            rest = self._indicators @ weights
-            first = float(weights.sum()) - float(rest.sum())  # exact: integers < 2**53
-            return np.concatenate([[first], rest])
+            # einsum's own SIMD loop: no BLAS threads (they stall on a busy machine)
+            rest = [float(np.einsum("i,i->", ind, weights)) for ind in self._indicators]
+            first = float(weights.sum()) - sum(rest)  # exact: integers < 2**53
+            return np.array([first, *rest])
         return np.bincount(self.codes, weights=weights, minlength=self.n_groups)
 
     def exact(self, values: np.ndarray, max_abs: int) -> list[int]:
@@ -475,6 +515,11 @@ def _product_sums(grouper: _Grouper, a: _Values, b: _Values, same: bool) -> list
     return grouper.floats(a.data * b.data)
 
 
+#: Rows per chunk of the numpy engine: temporaries stay small (a few MB per column) and the
+#: exactness bounds of float64 accumulation (n · max|x| < 2**53) hold for larger values.
+CHUNK_ROWS = 1 << 20
+
+
 def _aggregate_frame(df: pd.DataFrame, arm: str, segments: tuple[str, ...], columns: list[str],
                      pairs: list[tuple[str, str]], decimals: dict[str, int]) -> SufficientStats:
     import numpy as np
@@ -489,15 +534,34 @@ def _aggregate_frame(df: pd.DataFrame, arm: str, segments: tuple[str, ...], colu
         raise DataError(f"{int(arm_missing.sum()):,} unit(s) without an arm", column=arm,
                         row=_first_bad_row(df, arm_missing),
                         expected="an arm for every unit (drop unassigned units first)")
-    values = {c: _column_values(df, c, decimals) for c in columns}
-    specs = {c: v.spec for c, v in values.items()}
+    prepared = {c: _prepare_column(df, c, decimals) for c in columns}
+    specs = {c: p.spec for c, p in prepared.items()}
     codes, group_keys = _group_codes(df, keys)
-    grouper = _Grouper(codes, len(group_keys))
-    counts = np.bincount(codes, minlength=len(group_keys))
+    n_groups = len(group_keys)
+    counts = np.bincount(codes, minlength=n_groups)
+    for small in (np.int8, np.int16, np.int32):
+        if n_groups <= np.iinfo(small).max:
+            codes = codes.astype(small)
+            break
+    sums: dict[str, list[Any]] = {c: [0 if specs[c].exact else 0.0] * n_groups
+                                  for c in columns}
+    cross: dict[tuple[str, str], list[Any]] = {
+        p: [0 if specs[p[0]].exact and specs[p[1]].exact else 0.0] * n_groups for p in pairs}
 
-    sums = {c: grouper.exact(v.data, v.max_abs) if v.spec.exact else grouper.floats(v.data)
-            for c, v in values.items()}
-    cross = {(a, b): _product_sums(grouper, values[a], values[b], a == b) for a, b in pairs}
+    def add(acc: list[Any], part: list[Any]) -> None:
+        for i, v in enumerate(part):
+            acc[i] += v
+
+    for start in range(0, len(df), CHUNK_ROWS):
+        sl = slice(start, start + CHUNK_ROWS)
+        grouper = _Grouper(codes[sl], n_groups)
+        values = {c: _column_chunk(prepared[c], sl, df) for c in columns}
+        for c, v in values.items():
+            add(sums[c], grouper.exact(v.data, v.max_abs) if v.spec.exact
+                else grouper.floats(v.data))
+        for a, b in pairs:
+            add(cross[(a, b)], _product_sums(grouper, values[a], values[b], a == b))
+        del values, grouper
     groups = {}
     for i, key in enumerate(group_keys):
         groups[key] = GroupStats(
