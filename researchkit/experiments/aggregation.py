@@ -45,9 +45,10 @@ __all__ = ["aggregate", "aggregation_sql", "rollup_events", "rollup_sql"]
 #: 2**52 are exactly representable in float64, so the conversion is exact below it.
 MAX_FIXED = 2.0**52
 #: A float value ``x`` "has at most d decimals" when ``y = x * 10**d`` satisfies
-#: ``|y - round(y)| <= TOL_ABS + TOL_REL * |y|``: float64 represents a d-decimal number with a
-#: relative error below 2**-53 and the multiplication adds at most the same, so genuine
-#: d-decimal data pass with a wide margin while values with more decimals fail.
+#: ``|y − round(y)| − TOL_REL · |y| <= TOL_ABS`` (the same expression in numpy and SQL):
+#: float64 holds a d-decimal number with a relative error below 2**-53 and the multiplication
+#: adds at most the same, so genuine d-decimal data pass with a wide margin while values with
+#: more decimals fail.
 TOL_ABS = 1e-9
 TOL_REL = 1e-13
 MAX_DECIMALS = 9
@@ -325,7 +326,7 @@ def _column_chunk(column: _Column, sl: slice, df: pd.DataFrame) -> _Values:
     r = np.rint(y)
     ay = np.abs(y)
     dev = np.abs(np.subtract(y, r, out=y), out=y)
-    bad = dev > ay * TOL_REL + TOL_ABS
+    bad = (dev - ay * TOL_REL) > TOL_ABS  # the same expression as the SQL check
     max_abs = float(ay.max()) if ay.size else 0.0
     if bad.any() or max_abs > MAX_FIXED:
         mask = bad | (ay > MAX_FIXED)
@@ -667,33 +668,49 @@ def _spec_from_sql_type(col: str, sql_type: str, decimals: dict[str, int]) -> Co
                     expected="numbers or booleans", got=sql_type)
 
 
-def _value_sql(col: str, spec: ColumnSpec, sql_type: str) -> str:
-    """SQL expression of a column in storage units."""
+_SMALL_INTS = {"tinyint", "smallint", "utinyint", "usmallint", "boolean"}
+#: Integer widths tried for products, narrowest first: an overflow error makes the query run
+#: again one step wider (DuckDB checks integer overflow, it never wraps silently).
+WIDTHS = ("native", "bigint", "hugeint")
+
+
+def _base(sql_type: str) -> str:
+    return sql_type.lower().split("(")[0].strip()
+
+
+def _value_sql(col: str, spec: ColumnSpec, sql_type: str, width: str = "native") -> str:
+    """SQL expression of a column in storage units (integers for exact kinds)."""
     q = quote(col)
-    base = sql_type.lower().split("(")[0].strip()
+    base = _base(sql_type)
     if spec.kind == "int":
-        if base == "decimal":
-            return f"CAST({q} AS BIGINT)"
-        return f"CAST({q} AS BIGINT)"
+        if width == "native":
+            return f"CAST({q} AS INTEGER)" if base in _SMALL_INTS else q
+        return f"CAST({q} AS {width.upper()})"
     if spec.kind == "fixed":
+        wide = "HUGEINT" if width == "hugeint" else "BIGINT"
         if base == "decimal":
-            return f"CAST({q} * {10**spec.decimals} AS BIGINT)"
-        return f"CAST(round(CAST({q} AS DOUBLE) * CAST({10**spec.decimals} AS DOUBLE)) AS BIGINT)"
+            return f"CAST({q} * {10**spec.decimals} AS {wide})"
+        return (f"CAST(round(CAST({q} AS DOUBLE) * CAST({10**spec.decimals} AS DOUBLE)) "
+                f"AS {wide})")
     return f"CAST({q} AS DOUBLE)"
 
 
-def _fixed_check_sql(col: str, spec: ColumnSpec, sql_type: str) -> str | None:
-    """SQL counting values with more decimals than declared (None if nothing to check)."""
+def _scaled_sql(col: str, spec: ColumnSpec, sql_type: str) -> str:
+    if _base(sql_type) == "decimal":
+        return f"({quote(col)} * {10**spec.decimals})"
+    return f"(CAST({quote(col)} AS DOUBLE) * CAST({10**spec.decimals} AS DOUBLE))"
+
+
+def _fixed_check_sql(col: str, spec: ColumnSpec, sql_type: str) -> tuple[str, str] | None:
+    """Two aggregates for a fixed-decimal column: the largest excess of ``|y − round(y)|``
+    over the relative tolerance (compared with ``TOL_ABS`` afterwards; exactly 0 is required
+    for DECIMAL columns) and the largest ``|y|``, where ``y = x · 10**d``."""
     if spec.kind != "fixed":
         return None
-    q = quote(col)
-    base = sql_type.lower().split("(")[0].strip()
-    if base == "decimal":
-        y = f"({q} * {10**spec.decimals})"
-        return f"count_if({y} <> round({y}))"
-    y = f"(CAST({q} AS DOUBLE) * CAST({10**spec.decimals} AS DOUBLE))"
-    return (f"count_if(abs({y} - round({y})) > {TOL_ABS!r} + {TOL_REL!r} * abs({y}) "
-            f"OR abs({y}) > {MAX_FIXED!r})")
+    y = _scaled_sql(col, spec, sql_type)
+    if _base(sql_type) == "decimal":
+        return f"max(abs({y} - round({y})))", f"max(abs({y}))"
+    return (f"max(abs({y} - round({y})) - {TOL_REL!r} * abs({y}))", f"max(abs({y}))")
 
 
 def aggregation_sql(
@@ -704,17 +721,17 @@ def aggregation_sql(
     columns: Mapping[str, ColumnSpec],
     pairs: Sequence[tuple[str, str]],
     sql_types: Mapping[str, str] | None = None,
-    hugeint_products: bool = False,
+    width: str = "native",
 ) -> str:
     """The aggregation query: one row per (arm, segments) group.
 
     Output columns: the keys ``k0, k1, ...``, ``n``, ``s0, s1, ...`` (sums of ``columns`` in
     storage units), ``c0, c1, ...`` (sums of the ``pairs`` products), ``m0, m1, ...``
-    (non-missing counts) and ``b0, b1, ...`` (values with more decimals than declared, for
-    fixed columns).
+    (non-missing counts), and for fixed-decimal columns ``b0, ...`` (largest rounding excess,
+    see :func:`_fixed_check_sql`) and ``a0, ...`` (largest scaled magnitude).
 
-    Exact columns are summed as integers (DuckDB returns HUGEINT sums); float columns with
-    ``fsum`` (compensated summation, reproducible across thread schedules).
+    Exact columns are summed as integers (DuckDB returns HUGEINT sums, exact); float columns
+    with ``fsum`` (compensated summation, reproducible across thread schedules).
 
     Parameters
     ----------
@@ -728,49 +745,51 @@ def aggregation_sql(
         Cross-products to sum.
     sql_types : dict, optional
         SQL type of each metric column (DECIMAL columns are scaled exactly).
-    hugeint_products : bool
-        Multiply in 128-bit integers (used when 64-bit products overflow).
+    width : {"native", "bigint", "hugeint"}
+        Integer width of the factors of products (see :data:`WIDTHS`).
     """
     types = dict(sql_types or {})
     keys = [arm, *segments]
     select = [f"{quote(k)} AS k{i}" for i, k in enumerate(keys)]
     select.append("count(*) AS n")
-    expr = {c: _value_sql(c, spec, types.get(c, "DOUBLE")) for c, spec in columns.items()}
     names = list(columns)
     for i, c in enumerate(names):
-        fn = "sum" if columns[c].exact else "fsum"
-        select.append(f"{fn}({expr[c]}) AS s{i}")
+        spec = columns[c]
+        expr = _value_sql(c, spec, types.get(c, "DOUBLE"), "native")
+        select.append(f"{'sum' if spec.exact else 'fsum'}({expr}) AS s{i}")
     for j, (a, b) in enumerate(pairs):
-        exact = columns[a].exact and columns[b].exact
-        if exact:
-            left = f"CAST({expr[a]} AS HUGEINT)" if hugeint_products else expr[a]
-            select.append(f"sum({left} * {expr[b]}) AS c{j}")
+        ea = _value_sql(a, columns[a], types.get(a, "DOUBLE"), width)
+        eb = _value_sql(b, columns[b], types.get(b, "DOUBLE"), width)
+        if columns[a].exact and columns[b].exact:
+            select.append(f"sum({ea} * {eb}) AS c{j}")
         else:
-            select.append(f"fsum(CAST({expr[a]} AS DOUBLE) * CAST({expr[b]} AS DOUBLE)) "
-                          f"AS c{j}")
+            select.append(f"fsum(CAST({ea} AS DOUBLE) * CAST({eb} AS DOUBLE)) AS c{j}")
     for i, c in enumerate(names):
         select.append(f"count({quote(c)}) AS m{i}")
     for i, c in enumerate(names):
         check = _fixed_check_sql(c, columns[c], types.get(c, "DOUBLE"))
-        select.append(f"{check or '0'} AS b{i}")
+        if check is not None:
+            select.append(f"{check[0]} AS b{i}")
+            select.append(f"{check[1]} AS a{i}")
     group = ", ".join(f"k{i}" for i in range(len(keys)))
     body = ",\n       ".join(select)
     return f"SELECT {body}\nFROM {source}\nGROUP BY {group}"
 
 
 def _diagnose(src: Any, columns: Mapping[str, ColumnSpec], types: Mapping[str, str]) -> None:
-    """After a failed query: find the first offending value and raise a DataError."""
+    """After a failed check: find the first offending value and raise a DataError."""
     for c, spec in columns.items():
         q = quote(c)
-        base = types[c].lower().split("(")[0]
+        base = _base(types[c])
         conds = [f"{q} IS NULL"]
         if base in _FLOAT_TYPES:
             conds.append(f"NOT isfinite({q})")
-        check = _fixed_check_sql(c, spec, types[c])
-        if check is not None:
-            y = f"(CAST({q} AS DOUBLE) * CAST({10**spec.decimals} AS DOUBLE))"
-            if base in _FLOAT_TYPES:
-                conds.append(f"abs({y} - round({y})) > {TOL_ABS!r} + {TOL_REL!r} * abs({y})"
+        if spec.kind == "fixed":
+            y = _scaled_sql(c, spec, types[c])
+            if base == "decimal":
+                conds.append(f"{y} <> round({y})")
+            else:
+                conds.append(f"abs({y} - round({y})) - {TOL_REL!r} * abs({y}) > {TOL_ABS!r}"
                              f" OR abs({y}) > {MAX_FIXED!r}")
         where = " OR ".join(f"({x})" for x in conds)
         rows = src.run(f"SELECT count(*), any_value({q}) FROM {src.from_sql} WHERE {where}")
@@ -794,23 +813,25 @@ def _aggregate_duckdb(src: Any, arm: str, segments: tuple[str, ...], columns: li
                   source=src.describe())
     specs = {c: _spec_from_sql_type(c, schema[c], decimals) for c in columns}
     types = {c: schema[c] for c in columns}
-    sql = aggregation_sql(src.from_sql, arm=arm, segments=segments, columns=specs,
-                          pairs=pairs, sql_types=types)
-    try:
-        rows = src.run(sql)
-    except duckdb.OutOfRangeException as exc:
-        if "multiplication" not in str(exc).lower():
+    rows = None
+    for width in WIDTHS:
+        sql = aggregation_sql(src.from_sql, arm=arm, segments=segments, columns=specs,
+                              pairs=pairs, sql_types=types, width=width)
+        try:
+            rows = src.run(sql)
+            break
+        except duckdb.OutOfRangeException as exc:
+            if "multiplication" in str(exc).lower() and width != WIDTHS[-1]:
+                continue  # a product overflowed: one step wider
             _diagnose(src, specs, types)
             raise DataError(f"DuckDB could not aggregate: {exc}", file=src.label) from None
-        sql = aggregation_sql(src.from_sql, arm=arm, segments=segments, columns=specs,
-                              pairs=pairs, sql_types=types, hugeint_products=True)
-        rows = src.run(sql)
-    except duckdb.Error as exc:
-        _diagnose(src, specs, types)
-        raise DataError(f"DuckDB could not aggregate: {exc}", file=src.label) from None
+        except duckdb.Error as exc:
+            _diagnose(src, specs, types)
+            raise DataError(f"DuckDB could not aggregate: {exc}", file=src.label) from None
     if not rows:
         raise DataError("the data have no rows", file=src.label)
     nk, nc, npairs = len(keys), len(columns), len(pairs)
+    fixed = [i for i, c in enumerate(columns) if specs[c].kind == "fixed"]
     groups: dict[tuple, GroupStats] = {}
     for row in rows:
         key = tuple(row[:nk])
@@ -818,15 +839,20 @@ def _aggregate_duckdb(src: Any, arm: str, segments: tuple[str, ...], columns: li
         s = row[nk + 1: nk + 1 + nc]
         cp = row[nk + 1 + nc: nk + 1 + nc + npairs]
         present = row[nk + 1 + nc + npairs: nk + 1 + 2 * nc + npairs]
-        bad = row[nk + 1 + 2 * nc + npairs:]
+        checks = row[nk + 1 + 2 * nc + npairs:]
         if key[0] is None:
             raise DataError(f"{n:,} unit(s) without an arm", column=arm, file=src.label,
                             expected="an arm for every unit (drop unassigned units first)")
-        for c, m, b in zip(columns, present, bad, strict=True):
-            if m != n or b:
-                _diagnose(src, specs, types)
-                raise DataError("missing or over-precise values in a metric column", column=c,
-                                file=src.label)
+        bad = [c for c, m in zip(columns, present, strict=True) if m != n]
+        for j, i in enumerate(fixed):
+            excess, largest = checks[2 * j], checks[2 * j + 1]
+            limit = 0 if _base(types[columns[i]]) == "decimal" else TOL_ABS
+            if excess is not None and (float(excess) > limit or float(largest) > MAX_FIXED):
+                bad.append(columns[i])
+        if bad:
+            _diagnose(src, specs, types)
+            raise DataError("missing or over-precise values in a metric column",
+                            column=bad[0], file=src.label)
         groups[key] = GroupStats(
             n=n,
             sums={c: _as_number(v, specs[c].exact) for c, v in zip(columns, s, strict=True)},

@@ -351,7 +351,10 @@ def bayes_means(data: Any, metric: Metric | str, *, arm: str = "arm", control: A
     lo, hi = st.norm.ppf([(1 - level) / 2, (1 + level) / 2], loc=mu, scale=sd)
     rng = make_rng(seed)
     mc = rng.normal(ec.value, math.sqrt(ec.variance), draws)
-    mt = mc + rng.normal(mu, sd, draws)
+    if prior_sd is None:  # independent arm posteriors
+        mt = rng.normal(et.value, math.sqrt(et.variance), draws)
+    else:  # Δ from its posterior, control value independent of it (an approximation)
+        mt = mc + rng.normal(mu, sd, draws)
     with np.errstate(divide="ignore", invalid="ignore"):
         lift = mt / mc - 1
     llo, lhi, lerr = _mc_error_interval(lift, level)
@@ -366,8 +369,10 @@ def bayes_means(data: Any, metric: Metric | str, *, arm: str = "arm", control: A
         method=(f"Normal approximation to each arm's estimate ({metric.test_name()} variances"
                 f"{', CUPED' if metric._parts()[2] is not None else ''}), {prior_txt}; "
                 "P(beats control), expected loss and the credible interval of the difference "
-                f"exact; relative-lift interval from {draws:,} seeded Monte Carlo draws "
-                f"(seed {seed}, quantile error ±{lerr:.2g})"),
+                f"exact; relative-lift interval from {draws:,} seeded Monte Carlo draws of the "
+                f"arm posteriors (seed {seed}, quantile error ±{lerr:.2g}"
+                + ("; with a prior on Δ the control value is drawn independently of Δ, an "
+                   "approximation" if prior_sd is not None else "") + ")"),
         details={"posterior_mean": mu, "posterior_sd": sd, "expected_loss": loss_t,
                  "expected_loss_control": loss_c, "lift_ci": [llo, lhi]},
         reference=REFERENCE, prob_beat_control={str(treatment): p},
