@@ -158,15 +158,12 @@ def make_job(case: str, path: str, frame):
             return analyze(frame, metrics, arm="arm", decimals={"revenue": 2})
         numbers = _rk_numbers
     elif case == "rk-duckdb-frame":
-        import duckdb
-
         from researchkit.experiments import analyze
 
         metrics = _rk_metrics()
-        con = duckdb.connect()
 
         def job():
-            return analyze(con.from_df(frame), metrics, arm="arm", decimals={"revenue": 2})
+            return analyze(frame, metrics, arm="arm", decimals={"revenue": 2}, engine="duckdb")
         numbers = _rk_numbers
     elif case == "tt-ibis-duckdb":
         import warnings

@@ -304,3 +304,10 @@ def test_integer_products_widen_on_overflow(tmp_path):
     st = aggregate(str(path), arm="arm", columns=["x", "t"])
     assert st.group("a").cross[("x", "x")] == 500 * 100_000**2
     assert st.group("a").cross[("t", "t")] == 500 * 120 * 120
+
+
+def test_duckdb_engine_on_a_dataframe(users):
+    assert aggregate(users, engine="duckdb", segments=["device"], **_kw()) == \
+        aggregate(users, segments=["device"], **_kw())
+    with pytest.raises(ParameterError, match="engine"):
+        aggregate(users, engine="spark", **_kw())

@@ -69,6 +69,7 @@ def aggregate(
     pairs: Sequence[tuple[str, str]] | None = None,
     segments: Sequence[str] = (),
     decimals: int | Mapping[str, int] | None = None,
+    engine: str = "numpy",
 ) -> SufficientStats:
     """Per-arm (and per-segment) counts, sums and cross-products of metric columns.
 
@@ -91,6 +92,10 @@ def aggregate(
         exactly as integers in units of ``10**-decimals``; a value with more decimals is an
         error, never silently rounded. An int applies to every float column; a dict maps
         column names to decimals. Integer and boolean columns are always exact.
+    engine : {"numpy", "duckdb"}
+        How a DataFrame is aggregated: researchkit's chunked numpy code, or DuckDB scanning
+        the DataFrame in place (faster on large frames). Exact columns give identical numbers
+        either way. Paths and relations always use DuckDB.
 
     Returns
     -------
@@ -134,7 +139,19 @@ def aggregate(
     if isinstance(data, SufficientStats):
         raise ParameterError("these are already sufficient statistics", parameter="data",
                              expected="a DataFrame, a Parquet path or a DuckDB relation")
+    if engine not in ("numpy", "duckdb"):
+        raise ParameterError("unknown engine", parameter="engine",
+                             expected="'numpy' or 'duckdb'", got=engine)
     if isinstance(data, pd.DataFrame):
+        if engine == "duckdb":
+            import duckdb
+
+            con = duckdb.connect()  # referenced until the query has run
+            try:
+                return _aggregate_duckdb(_RelationSource(con.from_df(data)), arm, segments,
+                                         columns, pair_list, dec)
+            finally:
+                con.close()
         return _aggregate_frame(data, arm, segments, columns, pair_list, dec)
     if isinstance(data, str | PathLike) or (
             isinstance(data, list | tuple) and data and
@@ -1010,8 +1027,8 @@ def rollup_events(events: Any, *, unit: str = "user_id", arm: str = "arm",
 
     if isinstance(events, str | PathLike) or isinstance(events, list | tuple):
         src = _ParquetSource(events)
-        con = src.con
-        base = con.sql(f"SELECT * FROM {src.from_sql}")
+        # the lazy relation must outlive this call: use a connection kept for the process
+        base = _rollup_connection().sql(f"SELECT * FROM {src.from_sql}")
     elif _is_duckdb_relation(events):
         base = events
     else:
@@ -1039,6 +1056,20 @@ def rollup_events(events: Any, *, unit: str = "user_id", arm: str = "arm",
                                            attributes=attributes, decimals=dec))
     except duckdb.Error as exc:
         raise DataError(f"DuckDB could not roll up the events: {exc}") from None
+
+
+_ROLLUP_CON: Any = None
+
+
+def _rollup_connection() -> Any:
+    """A private DuckDB connection that lives as long as the process (relations built on it
+    stay valid after :func:`rollup_events` returns)."""
+    global _ROLLUP_CON
+    if _ROLLUP_CON is None:
+        import duckdb
+
+        _ROLLUP_CON = duckdb.connect()
+    return _ROLLUP_CON
 
 
 def _rollup_frame(events: pd.DataFrame, unit: str, arm: str,

@@ -134,6 +134,7 @@ def analyze(
     correction: str = "holm",
     srm_alpha: float = 0.001,
     decimals: int | Mapping[str, int] | None = None,
+    engine: str = "numpy",
 ) -> ExperimentResult:
     """Analyse an A/B(/n) test: SRM check, every metric and arm, segment breakdowns.
 
@@ -161,6 +162,8 @@ def analyze(
         Threshold of the SRM chi-square test (default 0.001).
     decimals : int or dict, optional
         Decimals of float columns, for exact sums (see :func:`aggregate`).
+    engine : {"numpy", "duckdb"}
+        Aggregation engine for a DataFrame (see :func:`aggregate`).
 
     Returns
     -------
@@ -191,7 +194,7 @@ def analyze(
     else:
         columns, pairs = collect_aggregates(metrics)
         stats = aggregate(data, arm=arm, columns=columns, pairs=pairs, segments=segments,
-                          decimals=decimals)
+                          decimals=decimals, engine=engine)
     if len(stats.arms) < 2:
         raise ParameterError("the data have only one arm", parameter="arm",
                              got=list(stats.arms))
