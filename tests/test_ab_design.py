@@ -152,3 +152,16 @@ def test_bad_design_inputs():
         sample_size_means(1.0, 0.1, correction="holm")
     with pytest.raises(ParameterError, match="share"):
         experiment_duration(1000, 100, share=0)
+
+
+def test_planning_inputs_from_parquet_without_arms(tmp_path):
+    import researchkit.datasets as ds
+    from researchkit.experiments import Mean
+
+    users = ds.ab_test_users(n=5_000, seed=6).data.drop(columns="arm")
+    path = tmp_path / "history.parquet"
+    users.to_parquet(path)
+    metric = Mean("revenue", covariate="pre_revenue")
+    a = planning_inputs(str(path), metric, decimals=2)
+    b = planning_inputs(users, metric, decimals=2)
+    assert a.estimate == b.estimate and a.details == b.details

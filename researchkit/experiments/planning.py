@@ -31,7 +31,8 @@ def planning_inputs(data: Any, metric: Metric, *, arm: str | None = None,
         Historical or pre-period data, one row per unit. All arms (if any) are pooled.
     metric : Proportion, Mean or Ratio
     arm : str, optional
-        Arm column, if the data come from an earlier experiment.
+        Arm column, if the data come from an earlier experiment (all rows are pooled when
+        it is not given).
     decimals : int or dict, optional
         See :func:`researchkit.experiments.aggregate`.
 
@@ -47,16 +48,31 @@ def planning_inputs(data: Any, metric: Metric, *, arm: str | None = None,
 
     if not isinstance(metric, Metric):
         raise ParameterError("expected a metric", parameter="metric", got=metric)
+    con = None
     if isinstance(data, SufficientStats):
         stats = data
     else:
-        if arm is None:
-            if not isinstance(data, pd.DataFrame):
-                raise ParameterError("give the arm column (or a DataFrame)", parameter="arm")
-            data = data.assign(__pool__=0)
+        if arm is None:  # one pooled group: add a constant arm column
             arm = "__pool__"
-        stats = aggregate(data, arm=arm, columns=list(metric.columns), pairs=metric.pairs,
-                          decimals=decimals)
+            if isinstance(data, pd.DataFrame):
+                data = data.assign(__pool__=0)
+            else:
+                import duckdb
+
+                from researchkit.experiments.aggregation import _ParquetSource
+
+                con = duckdb.connect()
+                if hasattr(data, "query") and hasattr(data, "columns"):  # a DuckDB relation
+                    data = data.query("__rk_h", "SELECT *, 0 AS __pool__ FROM __rk_h")
+                else:
+                    data = con.sql(f"SELECT *, 0 AS __pool__ FROM "
+                                   f"{_ParquetSource(data).from_sql}")
+        try:
+            stats = aggregate(data, arm=arm, columns=list(metric.columns), pairs=metric.pairs,
+                              decimals=decimals)
+        finally:
+            if con is not None:
+                con.close()
     pooled = None
     for a in stats.arms:
         pooled = stats.group(a) if pooled is None else pooled + stats.group(a)
