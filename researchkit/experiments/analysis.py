@@ -259,7 +259,8 @@ def analyze(
 
     method_parts = [srm.method.replace("Pearson", "SRM check first: Pearson", 1)]
     method_parts += [f"{name}: {text}" for name, text in methods.items()]
-    method_parts.append(f"correction: {corr_text}")
+    method_parts.append(f"correction: {corr_text} (adjusted p-values in 'p_adjusted'; the "
+                        "confidence intervals are per comparison, not adjusted)")
     if seg_texts:
         method_parts.append("segment breakdowns (exploratory): " + "; ".join(seg_texts))
     method_parts.append(f"sufficient statistics from {stats.source}"
