@@ -25,6 +25,7 @@ A/B modules (one idea each):
 ``figures``             plots for the A/B notebooks
 ======================  ============================================================
 
+The causal designs' main classes and ``did`` are also importable from this package.
 Importing this package is cheap; numpy/pandas load on first use of a function.
 """
 
@@ -65,6 +66,15 @@ _EXPORTS = {
     # experiment-level analysis
     "ExperimentResult": "analysis", "analyze": "analysis", "units_source": "analysis",
     "planning_inputs": "planning",
+    # causal designs (researchkit.experiments.causal)
+    "did": "causal",
+    "DifferenceInDifferences": "causal",
+    "EventStudy": "causal",
+    "CallawaySantAnna": "causal",
+    "SyntheticControl": "causal",
+    "InterruptedTimeSeries": "causal",
+    "PropensityScoreWeighting": "causal",
+    "PropensityScoreMatching": "causal",
 }
 
 __all__ = sorted(_EXPORTS)
