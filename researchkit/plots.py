@@ -11,11 +11,10 @@ the first two colours (blue, orange) read well as control/treatment or before/af
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from researchkit.errors import ParameterError
-from researchkit.run_context import _check_name, figures_dir
+from researchkit.run_context import SavedFiles, _check_name, figures_dir
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -114,7 +113,7 @@ def label_bars(ax: Axes, fmt: str = "{:.0%}", padding: float = 2.0) -> None:
 
 def save_figure(
     fig: Figure, name: str, *, formats: Sequence[str] = ("png",), dpi: int | None = None,
-) -> list[Path]:
+) -> SavedFiles:
     """Save a figure into the current run's ``figures/`` folder.
 
     Parameters
@@ -129,8 +128,8 @@ def save_figure(
 
     Returns
     -------
-    list of Path
-        The files written.
+    SavedFiles
+        A list of the files written.
     """
     _check_name(name, "figure")
     allowed = ("png", "svg", "pdf")
@@ -148,4 +147,4 @@ def save_figure(
         path = folder / f"{name}.{fmt}"
         figure.savefig(path, format=fmt, dpi=dpi)
         out.append(path)
-    return out
+    return SavedFiles(out)

@@ -27,6 +27,7 @@ from researchkit.errors import ParameterError
 
 __all__ = [
     "RUN_DIR_ENV",
+    "SavedFiles",
     "current_study_file",
     "figures_dir",
     "note_input",
@@ -107,7 +108,32 @@ def _check_name(name: str, what: str) -> str:
     return name
 
 
-def save_table(df: Any, name: str, *, formats: tuple[str, ...] = ("csv",)) -> list[Path]:
+class SavedFiles(list):  # type: ignore[type-arg]
+    """Paths written into the run folder; shows as one short line in a notebook."""
+
+    def _names(self) -> str:
+        base = run_dir(create=False)
+        out = []
+        for p in self:
+            try:
+                out.append(str(Path(p).relative_to(base)))
+            except ValueError:
+                out.append(str(p))
+        return ", ".join(out)
+
+    def __repr__(self) -> str:
+        return f"Saved: {self._names()}"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<div style='color:#777;font-size:85%'>Saved: {html.escape(self._names())}</div>"
+
+
+def save_table(df: Any, name: str, *, formats: tuple[str, ...] = ("csv",)) -> SavedFiles:
     """Save a table into the run's ``tables/`` folder.
 
     Parameters
@@ -120,7 +146,8 @@ def save_table(df: Any, name: str, *, formats: tuple[str, ...] = ("csv",)) -> li
 
     Returns
     -------
-    list of Path
+    SavedFiles
+        A list of the paths written.
     """
     _check_name(name, "table")
     allowed = {"csv", "xlsx", "parquet", "html"}
@@ -140,7 +167,7 @@ def save_table(df: Any, name: str, *, formats: tuple[str, ...] = ("csv",)) -> li
         else:
             path.write_text(df.to_html(), encoding="utf-8")
         out.append(path)
-    return out
+    return SavedFiles(out)
 
 
 def note_input(path: str | Path, sha256: str) -> None:

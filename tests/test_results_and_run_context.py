@@ -85,6 +85,8 @@ def test_save_figure_and_table(run_dir):
     plots.label_bars(ax)
     paths = plots.save_figure(fig, "shares", formats=("png", "svg"))
     assert [p.name for p in paths] == ["shares.png", "shares.svg"]
+    assert repr(paths) == "Saved: figures/shares.png, figures/shares.svg"
+    assert "figures/shares.png" in paths._repr_html_()
     assert all(p.parent == run_dir / "figures" and p.stat().st_size > 0 for p in paths)
     plt.close(fig)
     with pytest.raises(ParameterError, match="figure format"):
