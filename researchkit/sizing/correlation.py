@@ -8,7 +8,7 @@ is preserved exactly) while the pairs line up with the wanted rank correlation.
 
 Algorithm (Iman & Conover 1982, §3)
 -----------------------------------
-1. Draw a score matrix ``S`` (n × k) with independent columns. Iman & Conover use randomly
+1. Draw a score matrix ``S`` (k × n) with independent rows. Iman & Conover use randomly
    permuted van der Waerden scores ``Φ⁻¹(i/(n+1))``; the default here uses independent standard
    normal draws instead (``scores="normal"``, several times faster for large n; both give
    normal-like scores, and step 3 corrects their sample correlation exactly either way).
@@ -17,13 +17,23 @@ Algorithm (Iman & Conover 1982, §3)
    the same Spearman correlation, ``C = 2 sin(π R / 6)`` (Pearson 1907; for a bivariate normal,
    ``ρ_S = (6/π) arcsin(r/2)``). Without this step the achieved rank correlation falls short of
    the target by up to 0.018.
-3. With Cholesky factors ``Σ = F Fᵀ`` of the sample covariance of the (centred) ``S`` and
-   ``C = P Pᵀ``, the scores ``T = S (F⁻¹)ᵀ Pᵀ`` have sample covariance, hence Pearson
+3. With Cholesky factors ``Σ = F Fᵀ`` of the sample covariance of the rows of ``S`` and
+   ``C = P Pᵀ``, the scores ``T = P F⁻¹ S`` have sample covariance, hence Pearson
    correlation, exactly ``C``.
-4. Reorder each input column so its ranks equal the ranks of the matching column of ``T``.
+4. Reorder each input so its ranks equal the ranks of the matching row of ``T``.
 
 The achieved Spearman correlation then equals the target up to sampling error of order
 ``1/√n``; the marginals are unchanged.
+
+Implementation (for 10⁶ draws of 20 inputs)
+-------------------------------------------
+Each input's draws are sorted once; each row of ``S`` comes from its own child generator (so the
+numbers do not depend on the thread count); ``S`` and ``T`` are float32 (they only decide ranks;
+sums in float64) and ``T`` overwrites ``S``; the matrix products run in chunks small enough
+that OpenBLAS keeps them on the calling thread; the ranks of each row of ``T`` come from one
+SIMD sort of 64-bit keys (order-preserving float bits | index); the sorted values are then
+scattered into place. Sorting, drawing and scattering release the GIL, so the columns are
+processed on a few threads (:mod:`researchkit.sizing.parallel`).
 
 Reference
 ---------
@@ -118,7 +128,7 @@ def _blas_columns(k: int) -> int:
     on a loaded machine its own threads made the products 5-100 times slower, and the work is
     already split over our threads. Large enough that a call's overhead is negligible.
     """
-    return 1 << max(6, min(16, (262_144 // (k * k)).bit_length() - 1))
+    return 1 << max(6, min(12, (262_144 // (k * k)).bit_length() - 1))
 
 
 def _score_tasks(n: int, gens: list[np.random.Generator], scores: Scores
@@ -174,7 +184,8 @@ def _rank_order(t: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     Each value's IEEE-754 bits become an order-preserving unsigned 32-bit key in the high half
     of a 64-bit integer whose low half is the element's index; ``np.sort`` of these integers
     (SIMD-accelerated, several times faster than ``np.argsort``) gives the order; equal values
-    keep their index order. ``out``: an optional uint64 array of the same length to use.
+    keep their index order (−0.0 sorts before +0.0). ``out``: an optional uint64 array of the
+    same length to use.
     """
     n = t.size
     if n >= 2**32:  # pragma: no cover - beyond memory here

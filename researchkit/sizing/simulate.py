@@ -1,10 +1,12 @@
 """Seeded Monte Carlo simulation of a sizing spec: TAM, SAM, SOM and capacity with intervals.
 
-Each uncertain input is sampled independently (``n`` draws); inputs linked by rank correlations
-are then reordered with the Iman–Conover method (:mod:`researchkit.sizing.correlation`), which
-keeps every input's drawn values exactly and induces the stated Spearman correlations; finally
-every chain is evaluated on the whole sample at once. The same spec, ``n`` and ``seed`` always
-give the same numbers.
+Each uncertain input is sampled independently (``n`` draws, from its own seeded stream);
+inputs linked by rank correlations are then reordered with the Iman–Conover method
+(:mod:`researchkit.sizing.correlation`), which keeps every input's drawn values exactly and
+induces the stated Spearman correlations; finally every chain is evaluated on the whole sample
+at once. Independent steps (drawing an input, placing a correlated column, evaluating a chain,
+summarising an output) run on a few threads; the same spec, ``n`` and ``seed`` always give the
+same numbers, whatever the number of threads.
 
 Percentiles use numpy's default (linear interpolation between order statistics, Hyndman & Fan
 1996 type 7).
