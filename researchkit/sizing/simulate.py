@@ -364,9 +364,9 @@ def simulate(
         for group, target in groups:
             columns: list[np.ndarray | None] = [draws.pop(name) for name in group]
             sums, row_sums = row_sums[:len(group)], row_sums[len(group):]
-            s, _ = scores.pop(0)  # released once its group is placed
+            s = scores.pop(0)[0]  # the tasks (holding views of s) go with the pop
             placed = _induce(columns, target, s, sums, runner, buffers)
-            del s
+            del s  # released once its group is placed
             draws.update(zip(group, placed, strict=True))
         draws = {name: draws[name] for name in names}  # spec order
         values: dict[str, Any] = {name: float(inp.distribution.mean)
