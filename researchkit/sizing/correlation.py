@@ -246,8 +246,6 @@ def _induce(columns: list[np.ndarray | None], spearman: np.ndarray, s: np.ndarra
     The sorted columns (float64, length n, owned by nobody else) are recycled through
     ``buffers`` as the placed columns and the sort keys of the next ones.
     """
-    from scipy.linalg import solve_triangular
-
     k, n = s.shape
     p = _cholesky(pearson_for_spearman(spearman), "target correlation matrix")
     mean = np.asarray(row_sums, dtype=float) / n
@@ -258,8 +256,10 @@ def _induce(columns: list[np.ndarray | None], spearman: np.ndarray, s: np.ndarra
         cross += part  # in block order: the same sums whatever the number of threads
     cov = cross / n - np.outer(mean, mean)
     f = _cholesky(cov, "sample covariance of the scores")
-    # rows of T = P F^-1 S: covariance P F^-1 (F F^T) F^-T P^T = P P^T, exactly the target
-    mix = (p @ solve_triangular(f, np.eye(k), lower=True)).astype(np.float32)
+    # rows of T = P F^-1 S: covariance P F^-1 (F F^T) F^-T P^T = P P^T, exactly the target.
+    # (numpy, not scipy.linalg.solve_triangular: that tiny call woke scipy's OpenBLAS threads,
+    # which then spun for about 0.1 s of CPU, taking a core from the sorts.)
+    mix = (p @ np.linalg.inv(f)).astype(np.float32)
     runner.run([partial(_mix_columns, s, mix, a, b, m) for a, b in blocks])
     buffers = buffers if buffers is not None else Buffers(n)
     return runner.run([partial(_place, columns, j, s[j], buffers) for j in range(k)])
