@@ -11,23 +11,28 @@ normals -> normal CDF -> each input's inverse CDF), the usual alternative to Ima
 script checks that both give the same output percentiles (within Monte Carlo error) and the same
 achieved rank correlations.
 
-Each measurement runs in its own subprocess: wall time of the simulation (best of 2 runs) and
-peak memory (peak resident set size of the process, and the tracemalloc peak of the simulation
-call, which counts numpy buffers). Timings on a shared machine are noisy.
+Each case runs in its own subprocess: wall time of ``simulate`` (best and median of
+``--repeat`` runs), CPU time (user + system, all threads), peak resident memory of the process
+after imports and one run, and the tracemalloc peak of one call (numpy buffers). Timings on a
+shared machine are noisy: the table header gives the load average.
 
-Run: ``python benchmarks/bench_sizing_montecarlo.py [--n 1000000]``
+Run: ``python benchmarks/bench_sizing_montecarlo.py [--n 1000000] [--repeat 7] [--threads 2]
+[--no-peer]``
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import subprocess
 import sys
 import time
 import tracemalloc
 
 N_INPUTS = 20
+CASES = ("independent", "6 correlated", "20 correlated")
 
 
 def build_spec(case: str):
@@ -91,98 +96,127 @@ def norta(spec, n: int, seed: int):
     return values, evaluate(spec, values, n)
 
 
-def measure(case: str, n: int, engine: str) -> dict:
+def _cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime  # every thread, user + system (page faults)
+
+
+def measure(case: str, n: int, engine: str, repeat: int, threads: int | None) -> dict:
+    import resource
+
     import numpy as np
 
     from researchkit.sizing import simulate
 
     spec = build_spec(case)
-    times = []
-    cpu = []
-    peak_trace = 0
-    for rep in range(2):
-        tracemalloc.start()
-        t0 = time.perf_counter()
-        c0 = time.process_time()
+    base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def run():
         if engine == "researchkit":
-            res = simulate(spec, n, seed=1)
-            inputs, outputs = res.inputs, res.outputs
-        else:
-            inputs, outputs = norta(spec, n, seed=1)
+            res = simulate(spec, n, seed=1, threads=threads)
+            return res.inputs, res.outputs
+        return norta(spec, n, seed=1)
+
+    times, cpu = [], []
+    for rep in range(repeat):
+        t0, c0 = time.perf_counter(), _cpu()
+        inputs, outputs = run()
         times.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-        peak_trace = max(peak_trace, tracemalloc.get_traced_memory()[1])
-        tracemalloc.stop()
+        cpu.append(_cpu() - c0)
         if rep == 0:
-            keep = (inputs, outputs)
+            # peak resident memory of the process: imports + one simulation
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            pct = {k: np.percentile(v, [5, 50, 95]).tolist() for k, v in outputs.items()}
+            sub = 200_000
+            pairs = [(c.a, c.b) for c in spec.correlations][:3]
+            from scipy.stats import spearmanr
+
+            achieved = {f"{a}-{b}": float(spearmanr(inputs[a][:sub], inputs[b][:sub])[0])
+                        for a, b in pairs}
         del inputs, outputs
-        if engine == "researchkit":
-            del res
-    inputs, outputs = keep
-    import resource
-
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    pct = {k: np.percentile(v, [5, 50, 95]).tolist() for k, v in outputs.items()}
-    sub = 200_000
-    pairs = [(c.a, c.b) for c in spec.correlations][:3]
-    from scipy.stats import spearmanr
-
-    achieved = {f"{a}-{b}": float(spearmanr(inputs[a][:sub], inputs[b][:sub])[0])
-                for a, b in pairs}
-    return {"case": case, "engine": engine, "n": n, "seconds": min(times), "cpu": min(cpu),
-            "peak_rss_mb": rss, "peak_traced_mb": peak_trace / 2**20, "percentiles": pct,
-            "achieved": achieved}
+    # numpy buffers alive at the peak of one call (an extra, untimed run under tracemalloc)
+    tracemalloc.start()
+    inputs, outputs = run()
+    peak_trace = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    del inputs, outputs
+    order = sorted(range(repeat), key=times.__getitem__)
+    return {"case": case, "engine": engine, "n": n, "best": times[order[0]],
+            "median": statistics.median(times), "cpu": statistics.median(cpu),
+            "peak_rss_mb": rss, "base_rss_mb": base_rss, "peak_traced_mb": peak_trace / 2**20,
+            "percentiles": pct, "achieved": achieved}
 
 
-def run_child(case: str, n: int, engine: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", case, "--engine", engine,
-                          "--n", str(n)], capture_output=True, text=True, check=True)
+def run_child(case: str, n: int, engine: str, repeat: int, threads: int | None) -> dict:
+    cmd = [sys.executable, __file__, "--child", case, "--engine", engine, "--n", str(n),
+           "--repeat", str(repeat)]
+    if threads is not None:
+        cmd += ["--threads", str(threads)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=7,
+                        help="timed runs per case for researchkit (the peer runs 2)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for simulate() (default: one per core, at most 8)")
+    parser.add_argument("--no-peer", action="store_true", help="skip the NORTA peer")
     parser.add_argument("--child", default=None)
     parser.add_argument("--engine", default="researchkit")
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(args.child, args.n, args.engine)))
+        print(json.dumps(measure(args.child, args.n, args.engine, args.repeat, args.threads)))
         return
     import numpy as np
+    from _common import machine
 
+    from researchkit.sizing.parallel import thread_count
+
+    engines = ["researchkit"] if args.no_peer else ["researchkit", "numpy NORTA"]
+    load_before = os.getloadavg()
     rows = []
-    for case in ("independent", "6 correlated", "20 correlated"):
-        for engine in ("researchkit", "numpy NORTA"):
-            rows.append(run_child(case, args.n, engine))
+    for case in CASES:
+        for engine in engines:
+            repeat = args.repeat if engine == "researchkit" else 2
+            rows.append(run_child(case, args.n, engine, repeat, args.threads))
+    load_after = os.getloadavg()
     print(f"## Monte Carlo sizing: {args.n:,} draws, {N_INPUTS} inputs, 10 outputs\n")
-    print("| case | engine | wall time (s) | CPU time (s) | peak RSS (MB) | peak traced (MB) |")
-    print("|---|---|---:|---:|---:|---:|")
+    print(f"{machine()}; simulate() threads: {thread_count(args.threads)}; load average "
+          f"(1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after.\n")
+    print("| case | engine | wall best (s) | wall median (s) | CPU (s) | peak RSS (MB) | "
+          "RSS after imports (MB) | peak numpy buffers (MB) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['case']} | {r['engine']} | {r['seconds']:.2f} | {r['cpu']:.2f} | "
-              f"{r['peak_rss_mb']:.0f} | {r['peak_traced_mb']:.0f} |")
-    print("\n### Agreement (researchkit Iman-Conover vs numpy Gaussian copula)\n")
-    print("| case | largest relative difference of p5/p50/p95 over outputs | "
-          "achieved rank correlations (researchkit / NORTA) |")
-    print("|---|---:|---|")
+        print(f"| {r['case']} | {r['engine']} | {r['best']:.2f} | {r['median']:.2f} | "
+              f"{r['cpu']:.2f} | {r['peak_rss_mb']:.0f} | {r['base_rss_mb']:.0f} | "
+              f"{r['peak_traced_mb']:.0f} |")
     ok = True
-    for case in ("independent", "6 correlated", "20 correlated"):
-        a = next(r for r in rows if r["case"] == case and r["engine"] == "researchkit")
-        b = next(r for r in rows if r["case"] == case and r["engine"] == "numpy NORTA")
-        diff = max(float(np.max(np.abs(np.array(a["percentiles"][k]) / np.array(
-            b["percentiles"][k]) - 1))) for k in a["percentiles"])
-        corr = ", ".join(f"{k}: {a['achieved'][k]:.3f} / {b['achieved'][k]:.3f}"
-                         for k in a["achieved"]) or "-"
-        print(f"| {case} | {diff:.4f} | {corr} |")
-        # Monte Carlo error of a tail percentile at 1e6 draws is well under 1%
-        ok &= diff < 0.01 * (1_000_000 / args.n) ** 0.5 * 2
-        ok &= all(abs(a["achieved"][k] - b["achieved"][k]) < 0.01 for k in a["achieved"])
-    print(f"\nNumbers agree: {'yes' if ok else 'NO'}")
-    import os
-
-    threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
-    print(f"\n(Best of 2 runs per case, each case in a fresh process; OPENBLAS_NUM_THREADS="
-          f"{threads}. CPU time counts every thread. Timings from a shared machine are noisy.)")
+    if not args.no_peer:
+        print("\n### Agreement (researchkit Iman-Conover vs numpy Gaussian copula)\n")
+        print("| case | largest relative difference of p5/p50/p95 over outputs | "
+              "achieved rank correlations (researchkit / NORTA) |")
+        print("|---|---:|---|")
+        for case in CASES:
+            a = next(r for r in rows if r["case"] == case and r["engine"] == "researchkit")
+            b = next(r for r in rows if r["case"] == case and r["engine"] == "numpy NORTA")
+            diff = max(float(np.max(np.abs(np.array(a["percentiles"][k]) / np.array(
+                b["percentiles"][k]) - 1))) for k in a["percentiles"])
+            corr = ", ".join(f"{k}: {a['achieved'][k]:.3f} / {b['achieved'][k]:.3f}"
+                             for k in a["achieved"]) or "-"
+            print(f"| {case} | {diff:.4f} | {corr} |")
+            # Monte Carlo error of a tail percentile at 1e6 draws is well under 1%
+            ok &= diff < 0.01 * (1_000_000 / args.n) ** 0.5 * 2
+            ok &= all(abs(a["achieved"][k] - b["achieved"][k]) < 0.01 for k in a["achieved"])
+        print(f"\nNumbers agree: {'yes' if ok else 'NO'}")
+    print(f"\n(researchkit: best and median of {args.repeat} runs per case, each case in a "
+          "fresh process; NORTA: 2 runs. CPU = user + system time of all threads (median run). "
+          "Peak RSS = the process after imports and one run. Timings from a shared machine "
+          "are noisy; see the load average.)")
     if not ok:
         sys.exit(1)
 

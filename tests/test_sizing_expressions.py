@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import reduce
+
 import numpy as np
 import pytest
 
@@ -75,3 +77,32 @@ def test_division_by_zero_gives_inf_without_warnings():
         warnings.simplefilter("error")
         out = parse_expression("a / b").evaluate({"a": np.array([1.0]), "b": np.array([0.0])})
     assert np.isinf(out[0])
+
+
+@pytest.mark.parametrize("text", [
+    "a * b * c", "a * b + b * c - a / c", "-(a * b)", "2 - a * b", "a / (b * c)",
+    "(a * b) ** 2", "min(a * b, c, 2.5) + max(a, b * c)", "+(a - b)", "3 * a", "a ** b / c",
+])
+def test_in_place_intermediates_match_plain_numpy_and_leave_inputs_alone(text):
+    # Intermediate arrays are overwritten in place; the inputs never are, and the result is
+    # the same as evaluating the expression with plain (allocating) numpy operators.
+    rng = np.random.default_rng(1)
+    env = {name: rng.uniform(0.5, 2.0, 1000) for name in "abc"}
+    before = {k: v.copy() for k, v in env.items()}
+    out = parse_expression(text).evaluate(env)
+    with np.errstate(all="ignore"):
+        ref = eval(text, {"min": lambda *x: reduce(np.minimum, x),  # trusted test text
+                          "max": lambda *x: reduce(np.maximum, x)}, dict(env))
+    np.testing.assert_array_equal(out, ref)
+    for k in env:
+        np.testing.assert_array_equal(env[k], before[k])
+        assert out is not env[k]
+
+
+def test_in_place_evaluation_keeps_integer_and_scalar_semantics():
+    ints = {"a": np.array([1, 2, 3]), "b": np.array([2, 2, 2])}
+    out = parse_expression("a * b / b").evaluate(ints)  # int product, then true division
+    np.testing.assert_array_equal(out, [1.0, 2.0, 3.0])
+    assert parse_expression("a * b - 1").evaluate({"a": 2.0, "b": 4.0}) == 7.0
+    out = parse_expression("a * b * 2").evaluate({"a": np.ones(3), "b": 4.0})
+    np.testing.assert_array_equal(out, [8.0, 8.0, 8.0])

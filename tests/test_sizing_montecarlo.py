@@ -228,3 +228,116 @@ def test_bad_arguments():
     res = simulate(spec, 1000)
     with pytest.raises(ParameterError, match="unknown sizing output"):
         res.output("top_down.xam.money")
+
+
+def _block_spec(k: int, rho: float):
+    from researchkit.sizing import PERT, Interval, Triangular, Uniform
+
+    b = SizingSpecBuilder("Block", unit="unit")
+    dists = [LogNormal(1.0, 0.2), PERT(0.2, 0.3, 0.45), Interval(10, 30), Normal(1.0, 0.05),
+             Triangular(0.5, 0.6, 0.8), Uniform(0.3, 0.5),
+             Interval(0.05, 0.15, shape="logitnormal")]
+    names = [f"x{i}" for i in range(k)]
+    for i, name in enumerate(names):
+        b.input(name, dists[i % len(dists)], source="t")
+    for i, a in enumerate(names):
+        for c in names[i + 1:]:
+            b.correlate(a, c, rho)
+    return b.top_down(tam=" * ".join(names[:4]), sam="tam * " + " * ".join(names[4:])).build()
+
+
+def test_equicorrelated_block_of_twenty_inputs_hits_every_target():
+    # 20 inputs of seven different shapes, all 190 pairs at rho = 0.2 (the benchmark's case):
+    # every achieved Spearman correlation within sampling error of the target. Bound: the
+    # Fieller-Hartley-Pearson standard error, at z = 4.6 (a 1 in 1000 chance over all 190 pairs
+    # together, Bonferroni).
+    n, rho = 200_000, 0.2
+    spec = _block_spec(20, rho)
+    res = simulate(spec, n, seed=6)
+    x = np.column_stack([res.inputs[name] for name in spec.uncertain_inputs])
+    achieved = spearman_matrix(x)
+    se = (1 - rho**2) * math.sqrt(1.06 / (n - 3))
+    off = ~np.eye(20, dtype=bool)
+    z = stats.norm.isf(0.001 / 2 / 190)
+    assert np.all(np.abs(achieved[off] - rho) < z * se), np.abs(achieved[off] - rho).max() / se
+    # and no systematic bias: the mean over the 190 pairs is within its own (looser) error
+    assert abs(achieved[off].mean() - rho) < 4 * se
+    # marginals exactly those drawn without the correlation
+    plain = simulate(spec, n, seed=6, correlate=False)
+    for name in spec.uncertain_inputs:
+        np.testing.assert_array_equal(np.sort(res.inputs[name]), np.sort(plain.inputs[name]))
+
+
+def test_numbers_do_not_depend_on_the_number_of_threads():
+    spec = _block_spec(9, 0.3)
+    runs = [simulate(spec, 150_000, seed=3, threads=t) for t in (1, 2, 3)]
+    for other in runs[1:]:
+        for name in spec.uncertain_inputs:
+            np.testing.assert_array_equal(runs[0].inputs[name], other.inputs[name])
+        for key in spec.outputs():
+            np.testing.assert_array_equal(runs[0].outputs[key], other.outputs[key])
+        assert runs[0].to_dict() == other.to_dict()
+    x = np.random.default_rng(2).lognormal(size=(70_000, 3))
+    target = [[1, 0.5, 0.2], [0.5, 1, -0.3], [0.2, -0.3, 1]]
+    np.testing.assert_array_equal(iman_conover(x, target, seed=1, threads=1),
+                                  iman_conover(x, target, seed=1, threads=2))
+    with pytest.raises(ParameterError, match="threads"):
+        simulate(spec, 1000, threads=0)
+
+
+def test_scores_have_exactly_the_target_pearson_correlation():
+    # Step 3 of Iman-Conover: after T = P F^-1 S the sample correlation of the (float32)
+    # scores equals 2 sin(pi R / 6) up to float32 rounding, not just up to sampling error.
+    from researchkit.sizing.correlation import _induce, _score_tasks
+    from researchkit.sizing.parallel import Runner, spawn_generators
+
+    rng = np.random.default_rng(5)
+    target = np.array([[1.0, 0.7, -0.4], [0.7, 1.0, -0.1], [-0.4, -0.1, 1.0]])
+    n = 150_001  # not a multiple of the block or chunk sizes
+    s, tasks = _score_tasks(n, spawn_generators(rng, 3), "normal")
+    sums = [task() for task in tasks]
+    columns = [np.sort(rng.uniform(size=n)) for _ in range(3)]
+    placed = _induce(columns, target, s, sums, Runner())
+    np.testing.assert_allclose(np.corrcoef(s.astype(np.float64)), pearson_for_spearman(target),
+                               atol=2e-6)
+    # each placed column has the ranks of its score row (equal float32 scores, about 0.2% of
+    # them here, in draw order)
+    for j in range(3):
+        order = np.argsort(s[j], kind="stable")
+        np.testing.assert_array_equal(placed[j][order], np.sort(placed[j]))
+
+
+def test_rank_order_of_float32_scores_is_a_stable_argsort():
+    from researchkit.sizing.correlation import _rank_order
+
+    rng = np.random.default_rng(4)
+    for t in (rng.normal(size=100_000).astype(np.float32),
+              np.array([0.0, 2.0, 1.5, -1.5, 1e-38, -1e-38, -3.0, 3.0, 0.0, np.inf, -np.inf],
+                       dtype=np.float32),
+              rng.integers(-3, 3, 50_000).astype(np.float32)):  # many ties
+        order = _rank_order(t)
+        assert order.dtype == np.int64
+        np.testing.assert_array_equal(order, np.argsort(t, kind="stable"))
+    # the one difference from argsort: -0.0 sorts before +0.0
+    np.testing.assert_array_equal(_rank_order(np.array([0.0, -0.0], dtype=np.float32)), [1, 0])
+
+
+@pytest.mark.parametrize("n", [1000, 1001, 4097, 250_000])
+def test_fast_percentiles_equal_numpy_percentile(n):
+    from researchkit.sizing.parallel import Buffers
+    from researchkit.sizing.simulate import _describe, _percentiles
+
+    rng = np.random.default_rng(n)
+    levels = [0.1, 2.5, 5, 10, 25, 50, 75, 90, 95, 97.5, 99.9]
+    for x in (rng.lognormal(size=n), np.sort(rng.normal(size=n))[::-1].copy(),
+              rng.integers(0, 4, n).astype(float), np.full(n, 2.5)):
+        np.testing.assert_array_equal(_percentiles(x, levels, finite=True),
+                                      np.percentile(x, levels))
+        mean, sd, pct, bad = _describe(x, levels, Buffers(n))
+        assert (mean, bad) == (np.mean(x), 0)
+        assert sd == pytest.approx(np.std(x, ddof=1), rel=1e-14)
+        np.testing.assert_array_equal(pct, np.percentile(x, levels))
+    y = rng.normal(size=n)
+    y[:3] = [np.inf, np.nan, -np.inf]
+    mean, sd, pct, bad = _describe(y, [5, 50], Buffers(n))
+    assert bad == 3 and np.isnan(pct).all()

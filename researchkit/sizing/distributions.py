@@ -287,7 +287,10 @@ class PERT(Distribution):
         return self.low + (self.high - self.low) * betaincinv(self.alpha, self.beta, q)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        return self.low + (self.high - self.low) * rng.beta(self.alpha, self.beta, n)
+        x = rng.beta(self.alpha, self.beta, n)
+        x *= self.high - self.low
+        x += self.low
+        return x
 
     @property
     def mean(self) -> float:
@@ -398,7 +401,8 @@ class LogitNormal(Distribution):
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         from scipy.special import expit
 
-        return expit(rng.normal(self.mu, self.sigma, n))
+        z = rng.normal(self.mu, self.sigma, n)
+        return expit(z, out=z)
 
     @property
     def mean(self) -> float:

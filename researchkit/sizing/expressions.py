@@ -6,7 +6,9 @@ node by node against a short allow-list: numbers, input names, ``+ - * / **``, u
 parentheses and the functions ``min(...)`` and ``max(...)``. Anything else (attribute access,
 subscripts, calls to other functions, comparisons, strings...) is rejected with a message that
 says what is allowed. The checked tree is compiled into numpy operations, so one expression
-evaluates a whole Monte Carlo sample at once. Python's ``eval`` is never used.
+evaluates a whole Monte Carlo sample at once. Python's ``eval`` is never used. Intermediate
+results are updated in place (``a * b * c`` allocates one array, not two), never the input
+arrays themselves.
 
 A chain level may also be given as a list of factors (names or numbers), which means their
 product: ``[households, share_online, orders_per_year]``.
@@ -48,6 +50,9 @@ class ExpressionError(ValueError):
 
 
 Evaluator = Callable[[Mapping[str, Any]], Any]
+# A compiled node returns its value and whether that value is a temporary array the expression
+# owns (so the next operation may overwrite it).
+_Node = Callable[[Mapping[str, Any]], tuple[Any, bool]]
 
 
 @dataclass(frozen=True)
@@ -117,11 +122,25 @@ def parse_expression(text: str | Sequence[Any]) -> Expression:
         col = f" at column {exc.offset}" if exc.offset else ""
         raise ExpressionError(f"cannot parse {source!r}{col}: {exc.msg}") from None
     names: list[str] = []
-    fn = _compile(tree.body, names, source)
-    return Expression(source, tuple(names), fn)
+    node = _compile(tree.body, names, source)
+    return Expression(source, tuple(names), lambda env: node(env)[0])
 
 
-def _compile(node: ast.AST, names: list[str], source: str) -> Evaluator:
+def _apply(op: Callable[..., Any], a: tuple[Any, bool], b: tuple[Any, bool]
+           ) -> tuple[Any, bool]:
+    """``op(a, b)``, written into an operand's buffer when the expression owns that operand
+    and it already has the result's shape and type (float64)."""
+    (x, x_owned), (y, y_owned) = a, b
+    for target, owned in ((x, x_owned), (y, y_owned)):
+        if owned and target.dtype == np.float64 \
+                and np.result_type(x, y) == np.float64 \
+                and target.shape == np.broadcast_shapes(np.shape(x), np.shape(y)):
+            return op(x, y, out=target), True
+    out = op(x, y)
+    return out, isinstance(out, np.ndarray) and out.ndim > 0
+
+
+def _compile(node: ast.AST, names: list[str], source: str) -> _Node:
     if isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -129,22 +148,30 @@ def _compile(node: ast.AST, names: list[str], source: str) -> Evaluator:
         if not math.isfinite(value):
             raise ExpressionError(f"constant {value!r} is not finite")
         number = float(value)
-        return lambda env: number
+        return lambda env: (number, False)
     if isinstance(node, ast.Name):
         name = node.id
         if name not in names:
             names.append(name)
-        return lambda env: env[name]
+        return lambda env: (env[name], False)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         op = _BINOPS[type(node.op)][1]
         left = _compile(node.left, names, source)
         right = _compile(node.right, names, source)
-        return lambda env: op(left(env), right(env))
+        return lambda env: _apply(op, left(env), right(env))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         inner = _compile(node.operand, names, source)
         if isinstance(node.op, ast.UAdd):
             return inner
-        return lambda env: np.negative(inner(env))
+
+        def negate(env: Mapping[str, Any]) -> tuple[Any, bool]:
+            value, owned = inner(env)
+            if owned and value.dtype == np.float64:
+                return np.negative(value, out=value), True
+            out = np.negative(value)
+            return out, isinstance(out, np.ndarray) and out.ndim > 0
+
+        return negate
     if isinstance(node, ast.Call):
         fname = node.func.id if isinstance(node.func, ast.Name) else None
         if fname not in _FUNCS:
@@ -156,10 +183,10 @@ def _compile(node: ast.AST, names: list[str], source: str) -> Evaluator:
         reducer = _FUNCS[fname]
         args = [_compile(a, names, source) for a in node.args]
 
-        def call(env: Mapping[str, Any]) -> Any:
+        def call(env: Mapping[str, Any]) -> tuple[Any, bool]:
             out = args[0](env)
             for a in args[1:]:
-                out = reducer(out, a(env))
+                out = _apply(reducer, out, a(env))
             return out
 
         return call

@@ -14,11 +14,16 @@ of chosen values) and the reconciliation.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from researchkit.sizing.spec import LEVELS, SizingSpec
+
+if TYPE_CHECKING:
+    from researchkit.sizing.parallel import Runner
+    from researchkit.sizing.spec import Chain
 
 __all__ = ["base_values", "evaluate", "output_inputs", "output_key", "parse_output_key"]
 
@@ -63,8 +68,8 @@ def output_inputs(spec: SizingSpec, key: str) -> list[str]:
     return [n for n in spec.inputs if n in needed]
 
 
-def evaluate(spec: SizingSpec, values: Mapping[str, Any], n: int | None = None
-             ) -> dict[str, np.ndarray]:
+def evaluate(spec: SizingSpec, values: Mapping[str, Any], n: int | None = None, *,
+             runner: Runner | None = None) -> dict[str, np.ndarray]:
     """Every output of the spec for the given input values.
 
     Parameters
@@ -74,6 +79,8 @@ def evaluate(spec: SizingSpec, values: Mapping[str, Any], n: int | None = None
         A value for every input (arrays of one common length ``n``).
     n : int, optional
         Length of the outputs (default: the length of the array values, else 1).
+    runner : Runner, optional
+        Evaluates the chains in parallel (:func:`researchkit.sizing.parallel.worker_pool`).
 
     Returns
     -------
@@ -83,32 +90,38 @@ def evaluate(spec: SizingSpec, values: Mapping[str, Any], n: int | None = None
     if n is None:
         sizes = {np.size(v) for v in values.values() if np.ndim(v) > 0}
         n = sizes.pop() if sizes else 1
+    tasks = [partial(_evaluate_chain, chain, values, n) for chain in spec.chains.values()]
     out: dict[str, np.ndarray] = {}
-    for chain in spec.chains.values():
-        env: dict[str, Any] = dict(values)
-        price = None
-        if chain.price is not None:
-            price = np.broadcast_to(np.asarray(chain.price.evaluate(values), dtype=float), (n,))
-        for level in LEVELS:
-            expr = chain.levels.get(level)
-            if expr is None:
-                continue
-            value = np.asarray(expr.evaluate(env), dtype=float)
-            if value.shape != (n,):
-                value = np.broadcast_to(value, (n,)).copy()
-            env[level] = value
-            if chain.measure == "units":
-                out[output_key(chain.name, level, "units")] = value
-                if price is not None:
-                    out[output_key(chain.name, level, "money")] = value * price
-            else:
-                if price is not None:
-                    with np.errstate(divide="ignore", invalid="ignore"):
-                        out[output_key(chain.name, level, "units")] = value / price
-                out[output_key(chain.name, level, "money")] = value
-        # keep the documented key order: levels in order, units before money
-    ordered = {k: out[k] for k in spec.outputs() if k in out}
-    return ordered
+    for part in (runner.run(tasks) if runner is not None else [t() for t in tasks]):
+        out.update(part)
+    # keep the documented key order: levels in order, units before money
+    return {k: out[k] for k in spec.outputs() if k in out}
+
+
+def _evaluate_chain(chain: Chain, values: Mapping[str, Any], n: int) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    env: dict[str, Any] = dict(values)
+    price = None
+    if chain.price is not None:
+        price = np.broadcast_to(np.asarray(chain.price.evaluate(values), dtype=float), (n,))
+    for level in LEVELS:
+        expr = chain.levels.get(level)
+        if expr is None:
+            continue
+        value = np.asarray(expr.evaluate(env), dtype=float)
+        if value.shape != (n,):
+            value = np.broadcast_to(value, (n,)).copy()
+        env[level] = value
+        if chain.measure == "units":
+            out[output_key(chain.name, level, "units")] = value
+            if price is not None:
+                out[output_key(chain.name, level, "money")] = value * price
+        else:
+            if price is not None:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    out[output_key(chain.name, level, "units")] = value / price
+            out[output_key(chain.name, level, "money")] = value
+    return out
 
 
 def base_values(spec: SizingSpec, base: str = "median") -> dict[str, float]:
