@@ -282,11 +282,11 @@ def stitch_identities(
 
     records = data.copy()
     records["person_id"] = pd.array(person_arr, dtype=STR)
-    ids_out = _identifier_table(blocks, client_block, record_ids, person_arr, is_hub)
-    problem_rows = np.concatenate([
-        k * n + np.flatnonzero(b.nz.status > _MISSING) for k, b in enumerate(blocks)])
-    problems = ids_out.take(problem_rows).rename(columns={"status": "reason"}).drop(
-        columns=["normalized"]).reset_index(drop=True)
+    parts = _identifier_parts(blocks, client_block, record_ids, person_arr, is_hub)
+    ids_out = _identifier_table(*parts)
+    problems = _identifier_table(
+        *parts, rows=[np.flatnonzero(b.nz.status > _MISSING) for b in blocks]).rename(
+        columns={"status": "reason"}).drop(columns=["normalized"])
 
     # -- before / after --------------------------------------------------------------------
     n_src = len(src_names)
@@ -540,26 +540,34 @@ def _constant(label: Any, n: int) -> Any:
     return frame["c"].array
 
 
-def _stack(parts: list[Any], extra_dtypes: list[Any]) -> pd.Series:
+def _stack(parts: list[Any], extra_dtypes: list[Any],
+           rows: list[np.ndarray] | None = None) -> pd.Series:
     """Blocks stacked as ``pd.concat`` of DataFrames would stack them, including the dtype a
-    block left out afterwards (the client ids) contributed."""
-    dtypes = [_inferred_dtype(p) for p in parts] + list(extra_dtypes)
-    final = pd.concat([pd.Series([], dtype=d) for d in dtypes], ignore_index=True).dtype
-    series = [pd.Series(p, copy=False) if _inferred_dtype(p) != STR or
-              not isinstance(p, np.ndarray) else pd.Series(p, dtype=STR) for p in parts]
+    block left out afterwards (the client ids) contributed; ``rows``: only these rows of
+    each block (the dtypes stay those of the whole blocks)."""
+    dtypes = [_inferred_dtype(p) for p in parts]
+    final = pd.concat([pd.Series([], dtype=d) for d in [*dtypes, *extra_dtypes]],
+                      ignore_index=True).dtype
+    if rows is not None:
+        parts = [p.take(r) if isinstance(p, pd.api.extensions.ExtensionArray) else p[r]
+                 for p, r in zip(parts, rows, strict=True)]
+    series = [pd.Series(p, dtype=d, copy=False) for p, d in zip(parts, dtypes, strict=True)]
     out = pd.concat(series, ignore_index=True) if len(series) > 1 else series[0]
     return out if out.dtype == final else out.astype(final)
 
 
-def _identifier_table(blocks: list[_Block], client_block: _Block | None,
-                      record_ids: pd.Series, person: pa.Array,
-                      is_hub: np.ndarray) -> pd.DataFrame:
-    """One row per (record, identifier column): record id, column, kind, value as given,
-    normalised value, status (``ok``/``missing``/reason/``conflict``) and person id."""
+def _identifier_parts(blocks: list[_Block], client_block: _Block | None,
+                      record_ids: pd.Series, person: pa.Array, is_hub: np.ndarray
+                      ) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """Columns of the identifier table, block by block: record id, column, kind, value as
+    given, normalised value, status (``ok``/``missing``/reason/``conflict``), person id;
+    and the dtypes the client-id block adds."""
     n = len(record_ids)
     rid = record_ids.array if record_ids.dtype == STR else record_ids.to_numpy()
     parts: dict[str, list[Any]] = {c: [] for c in ("record_id", "column", "kind", "value",
                                                    "normalized", "status", "person_id")}
+    constants: dict[str, Any] = {}
+    person_col = pd.array(person, dtype=STR)
     for b in blocks:
         cols = _row_columns(b.values, b.nz)
         hub = b.ok & is_hub[np.where(b.ok, b.vid, 0)]
@@ -569,9 +577,14 @@ def _identifier_table(blocks: list[_Block], client_block: _Block | None,
             cols["status"] = pd.array(_lstr([*b.nz.reasons, "conflict"]).take(
                 pa.array(status)), dtype=STR)
         parts["record_id"].append(rid)
-        parts["column"].append(_constant(b.column, n))
-        parts["kind"].append(_constant(b.kind, n))
-        parts["person_id"].append(pd.array(person, dtype=STR))
+        for c, label in (("column", b.column), ("kind", b.kind)):
+            key = label if isinstance(label, str) else None
+            if key is None or key not in constants:
+                made = _constant(label, n)
+                if key is not None:
+                    constants[key] = made
+            parts[c].append(made if key is None else constants[key])
+        parts["person_id"].append(person_col)
         for c in ("value", "normalized", "status"):
             parts[c].append(cols[c])
     extra: dict[str, list[Any]] = {c: [] for c in parts}
@@ -579,7 +592,13 @@ def _identifier_table(blocks: list[_Block], client_block: _Block | None,
         extra["column"].append(_inferred_dtype(_constant(client_block.column, 1)))
         extra["value"].append(_inferred_dtype(_as_given(client_block.values)))
         extra["normalized"].append(STR if client_block.ok.any() else np.dtype(object))
-    return pd.DataFrame({c: _stack(parts[c], extra[c]) for c in parts})
+    return parts, extra
+
+
+def _identifier_table(parts: dict[str, list[Any]], extra: dict[str, list[Any]],
+                      rows: list[np.ndarray] | None = None) -> pd.DataFrame:
+    """One row per (record, identifier column) (``rows``: only these of each column)."""
+    return pd.DataFrame({c: _stack(parts[c], extra[c], rows) for c in parts})
 
 
 def _source_combinations(src_codes: np.ndarray, src_names: list[str], person: np.ndarray,

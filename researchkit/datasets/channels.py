@@ -55,10 +55,27 @@ def _email_variant(email: str, rng: np.random.Generator) -> str:
 
 def _phone_variant(digits10: str, rng: np.random.Generator) -> str:
     """A Russian mobile number written in one of the usual formats."""
-    a, b, c, d = digits10[:3], digits10[3:6], digits10[6:8], digits10[8:]
     k = rng.integers(0, 5)
-    return [f"+7 ({a}) {b}-{c}-{d}", f"8{digits10}", f"8 {a} {b} {c} {d}", f"7{digits10}",
-            f"+7{digits10}"][k]
+    if k == 0:
+        return f"+7 ({digits10[:3]}) {digits10[3:6]}-{digits10[6:8]}-{digits10[8:]}"
+    if k == 2:
+        return f"8 {digits10[:3]} {digits10[3:6]} {digits10[6:8]} {digits10[8:]}"
+    return ("", "8", "", "7", "+7")[k] + digits10
+
+
+def _record_ids(numbers: np.ndarray) -> pd.Series:
+    """``f"R{k:07d}"`` for each record number (as text, built without a Python loop)."""
+    numbers = np.asarray(numbers, dtype=np.int64)
+    if len(numbers) and numbers.max() >= 10**7:
+        return pd.Series([f"R{k:07d}" for k in numbers.tolist()], dtype="str")
+    chars = np.empty((len(numbers), 8), dtype=np.uint8)
+    chars[:, 0] = ord("R")
+    rest = numbers.copy()
+    for j in range(7, 0, -1):
+        chars[:, j] = 48 + rest % 10
+        rest //= 10
+    text = chars.view("S8").ravel().astype("U8")
+    return pd.Series(text, dtype="str")
 
 
 def channel_chain(
@@ -320,89 +337,103 @@ def simulate_omnichannel(
     last_time = t_time[last_idx]
 
     # -- source records of each person -------------------------------------------------------
-    rec_rows: list[dict[str, Any]] = []
-    rec_key: dict[tuple[int, str], str] = {}
-    counter = {"n": 0}
+    # Records are numbered in the order they are created, so the columns below are already
+    # sorted by record id. The random draws happen in a fixed order (one scalar draw at a
+    # time, exactly as the simulation is specified), which keeps every seed's data stable.
+    cols: dict[str, list[Any]] = {k: [] for k in ("source", "email", "phone", "user_id",
+                                                  "loyalty_card", "device_id", "_person")}
+    c_source, c_email, c_phone, c_user = (cols["source"], cols["email"], cols["phone"],
+                                          cols["user_id"])
+    c_card, c_device, c_person = cols["loyalty_card"], cols["device_id"], cols["_person"]
+    rec_key: dict[tuple[int, str], int] = {}
     shop_card, shop_device = "0000000001", "tablet-store-01"
+    random = rng.random
+    email_list, phone_list, card_list = email.tolist(), phone.tolist(), card.tolist()
 
-    def record(p: int, source: str) -> str:
+    def record(p: int, source: str) -> int:
         key = (p, source)
-        if key in rec_key:
-            return rec_key[key]
-        counter["n"] += 1
-        rid = f"R{counter['n']:07d}"
-        row: dict[str, Any] = {"record_id": rid, "source": source, "email": None,
-                               "phone": None, "user_id": None, "loyalty_card": None,
-                               "device_id": None, "_person": p}
-        if source in ("crm", "web"):
-            row["email"] = _email_variant(email[p], rng) if source == "web" else email[p]
+        num = rec_key.get(key)
+        if num is not None:
+            return num
+        mail = tel = user = loyalty = device = None
+        if source == "web":
+            mail = _email_variant(email_list[p], rng)
+        elif source == "crm":
+            mail = email_list[p]
         if source in ("crm", "call_centre", "messenger") or (
-                source == "store" and rng.random() < 0.8):
-            row["phone"] = _phone_variant(phone[p], rng)
-        if source in ("web", "app"):
-            row["user_id"] = f"U{p:06d}"
-            row["device_id"] = f"d-{p:06d}-{source}"
+                source == "store" and random() < 0.8):
+            tel = _phone_variant(phone_list[p], rng)
+        if source == "web" or source == "app":
+            user = f"U{p:06d}"
+            device = f"d-{p:06d}-{source}"
         if source == "app":
-            row["device_id"] = f"d-{p:06d}-web" if rng.random() < 0.5 else f"d-{p:06d}-app"
-        if source in ("crm", "store"):
-            row["loyalty_card"] = card[p]
-        if source == "store" and rng.random() < conflict_rate:
-            row["loyalty_card"] = shop_card
-        if row["email"] is not None and rng.random() < malformed_rate:
-            row["email"] = row["email"].strip().replace("@", " at ")
-        if row["phone"] is not None and rng.random() < malformed_rate:
-            row["phone"] = row["phone"][:-4]
-        rec_rows.append(row)
-        rec_key[key] = rid
-        return rid
+            device = f"d-{p:06d}-web" if random() < 0.5 else f"d-{p:06d}-app"
+        if source == "crm" or source == "store":
+            loyalty = card_list[p]
+        if source == "store" and random() < conflict_rate:
+            loyalty = shop_card
+        if mail is not None and random() < malformed_rate:
+            mail = mail.strip().replace("@", " at ")
+        if tel is not None and random() < malformed_rate:
+            tel = tel[:-4]
+        c_source.append(source)
+        c_email.append(mail)
+        c_phone.append(tel)
+        c_user.append(user)
+        c_card.append(loyalty)
+        c_device.append(device)
+        c_person.append(p)
+        num = len(c_source)
+        rec_key[key] = num
+        return num
 
-    anon_rows: list[dict[str, Any]] = []
-    t_record = np.empty(len(t_journey), dtype=object)
-    t_person = journey_person[t_journey]
-    for i in range(len(t_journey)):
-        p, c = int(t_person[i]), int(t_channel[i])
-        src = system[c]
-        if src == "web" and rng.random() < anonymous_rate:
+    t_record = np.empty(len(t_journey), dtype=np.int64)
+    web = [src == "web" for src in system]
+    for i, (p, c) in enumerate(zip(journey_person[t_journey].tolist(), t_channel.tolist(),
+                                   strict=True)):
+        if web[c] and random() < anonymous_rate:
             # an anonymous visit (a cookie/device only), or a log-in on the store's demo tablet
-            counter["n"] += 1
-            rid = f"R{counter['n']:07d}"
-            tablet = rng.random() < conflict_rate * 2
-            anon_rows.append({"record_id": rid, "source": "web", "email": None, "phone": None,
-                              "user_id": f"U{p:06d}" if tablet else None,
-                              "loyalty_card": None,
-                              "device_id": shop_device if tablet else f"d-{p:06d}-anon",
-                              "_person": p})
-            t_record[i] = rid
+            tablet = random() < conflict_rate * 2
+            c_source.append("web")
+            c_email.append(None)
+            c_phone.append(None)
+            c_user.append(f"U{p:06d}" if tablet else None)
+            c_card.append(None)
+            c_device.append(shop_device if tablet else f"d-{p:06d}-anon")
+            c_person.append(p)
+            t_record[i] = len(c_source)
         else:
-            t_record[i] = record(p, src)
+            t_record[i] = record(p, system[c])
     # every person is in the CRM once they buy, and most have a CRM record anyway
-    for p in pid:
-        if rng.random() < 0.6:
-            record(int(p), "crm")
-    records = pd.DataFrame(rec_rows + anon_rows)
+    for p in pid.tolist():
+        if random() < 0.6:
+            record(p, "crm")
     campaign_no = rng.integers(1, 4, size=len(t_journey))
     day_secs = 86400.0
+    campaigns = np.array([f"{c}_{k}" for c in names for k in (1, 2, 3)], dtype=object)
     touches = pd.DataFrame({
-        "record_id": t_record,
+        "record_id": _record_ids(t_record),
         "timestamp": start + pd.to_timedelta(np.round(t_time * day_secs), unit="s"),
         "channel": np.array(names, dtype=object)[t_channel],
-        "campaign": [f"{names[c]}_{k}" for c, k in zip(t_channel, campaign_no, strict=True)],
+        "campaign": campaigns[t_channel * 3 + campaign_no - 1],
         "cost": np.round(cost[t_channel] * rng.uniform(0.5, 1.5, size=len(t_journey)), 2),
     })
     conv_j = np.flatnonzero(converted)
     offline = np.isin(np.array(names, dtype=object)[last_channel[conv_j]], list(_OFFLINE))
     order_src = np.where(offline, np.array(names, dtype=object)[last_channel[conv_j]], "web")
-    conv_rec = []
-    for j, src in zip(conv_j, order_src, strict=True):
+    conv_rec = np.empty(len(conv_j), dtype=np.int64)
+    for i, (j, src) in enumerate(zip(conv_j.tolist(), order_src.tolist(), strict=True)):
         p = int(journey_person[j])
-        conv_rec.append(record(p, "store" if src == "store" else
-                               "call_centre" if src == "call_centre" else "web"))
+        conv_rec[i] = record(p, "store" if src == "store" else
+                             "call_centre" if src == "call_centre" else "web")
         record(p, "crm")
-    records = pd.DataFrame(rec_rows + anon_rows).sort_values("record_id", ignore_index=True)
+    n_records = len(c_source)
+    records = pd.DataFrame({"record_id": _record_ids(np.arange(1, n_records + 1)),
+                            **{k: v for k, v in cols.items() if k != "_person"}})
     value = np.round(rng.lognormal(np.log(60), 0.5, size=len(conv_j))
                      * np.where(offline, 1.3, 1.0), 2)
     conversions = pd.DataFrame({
-        "record_id": conv_rec,
+        "record_id": _record_ids(conv_rec),
         "timestamp": start + pd.to_timedelta(
             np.round((last_time[conv_j] + rng.uniform(0.01, 0.3, size=len(conv_j)))
                      * day_secs), unit="s"),
@@ -410,9 +441,12 @@ def simulate_omnichannel(
         "kind": np.where(offline, "offline", "online"),
         "order_channel": np.where(offline, order_src, "web shop"),
     })
-    person_of_record = dict(zip(records["record_id"], records.pop("_person"), strict=True))
-    touches = touches.sort_values(["timestamp", "record_id"], ignore_index=True)
-    conversions = conversions.sort_values(["timestamp", "record_id"], ignore_index=True)
+    person_of_record = dict(zip(records["record_id"].tolist(), c_person, strict=True))
+    # sorted by time, then record id (= record number; a stable sort keeps ties in order)
+    touches = touches.take(np.lexsort((t_record, touches["timestamp"].to_numpy()))
+                           ).reset_index(drop=True)
+    conversions = conversions.take(np.lexsort((conv_rec, conversions["timestamp"].to_numpy()))
+                                   ).reset_index(drop=True)
     truth = {
         "n_people": n_people,
         "person_of_record": person_of_record,
