@@ -156,3 +156,26 @@ def test_missing_source_is_an_error_not_a_silent_merge():
         stitch_identities(data, {"email": "email"}, source="src", client="client")
     with pytest.raises(DataError, match="no records"):
         stitch_identities(data.iloc[:0], {"email": "email"})
+
+
+def test_link_events_errors_match_the_reference():
+    records = pd.DataFrame({"rid": ["R001", "R002", "R003"],
+                            "email": ["a@b.ru", "A@B.ru", "c@d.ru"]})
+    got, expected = _both(records, {"email": "email"}, record="rid")
+    for events in (pd.DataFrame({"record_id": ["R002", "R009", "R001", None]}),
+                   pd.DataFrame({"record_id": ["R002", None]}),
+                   pd.DataFrame({"record_id": ["x-1"]})):
+        with pytest.raises(DataError) as new:
+            link_events(events, got)
+        with pytest.raises(DataError) as old:
+            ref.link_events(events, expected)
+        assert str(new.value) == str(old.value)
+    ok = pd.DataFrame({"record_id": ["R003", "R001", "R003"], "x": [1, 2, 3]})
+    pd.testing.assert_frame_equal(link_events(ok, got), ref.link_events(ok, expected))
+    # integer record ids
+    records = records.assign(rid=[30, 10, 20])
+    got, expected = _both(records, {"email": "email"}, record="rid")
+    events = pd.DataFrame({"record_id": [20, 10, 10]})
+    pd.testing.assert_frame_equal(link_events(events, got), ref.link_events(events, expected))
+    with pytest.raises(DataError, match="row 2"):
+        link_events(pd.DataFrame({"record_id": [20, 99]}), got)

@@ -24,6 +24,12 @@ identifier is first brought to one canonical form:
   national number; whether a number block is allocated is not checked.
 
 Anything that cannot be read is reported with a reason, never guessed.
+
+:func:`normalize_email` and :func:`normalize_phone` define the rules, one value at a time.
+:func:`normalize_emails` and :func:`normalize_phones` apply them to whole columns: values made of
+printable ASCII (nearly all real identifiers) are normalised together with Arrow string kernels
+(the same steps, vectorised), anything else with the scalar function; a randomised test checks
+that both give the same answer for every value.
 """
 
 from __future__ import annotations

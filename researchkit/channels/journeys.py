@@ -13,6 +13,11 @@ such conversions instead (they are counted in ``details``).
 
 The unique-path table (:meth:`Journeys.path_table`) is the format the Markov, Shapley and
 ChannelAttribution models read: one row per distinct path with conversions, nulls and value.
+
+Journeys are cut with integer arrays: person ids become codes, each touch finds the next
+conversion of its person in the conversions sorted by person and time, and journey ids follow
+from cumulative counts, so millions of touches take seconds. The tables equal those of the
+straightforward ``merge_asof`` implementation kept in ``tests/_attribution_reference.py``.
 """
 
 from __future__ import annotations

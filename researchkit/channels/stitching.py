@@ -22,6 +22,11 @@ Rules that keep the result trustworthy:
 * **Deterministic person ids.** People are numbered in the order of their smallest record id,
   so the same records give the same ids whatever the row order.
 
+Scale: identifiers are normalised column by column with Arrow string kernels, every distinct
+(kind, value) becomes an integer, hubs are found by counting integer pairs, and the people are the
+connected components of an integer graph, so millions of records stitch in seconds. The results
+equal the straightforward pandas implementation kept in ``tests/_attribution_reference.py``.
+
 Reference: Christen, P. (2012). *Data Matching*. Springer, ch. 2 and 6 (deterministic linkage,
 transitive closure); Tarjan, R. E. (1975). Efficiency of a good but not linear set union
 algorithm. *JACM* 22(2).
