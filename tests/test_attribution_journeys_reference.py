@@ -21,12 +21,16 @@ from researchkit.channels import build_journeys, link_events, path_table, stitch
 CHANNELS = np.array(["search", "email", "store", "(no touch)", "sms", "direct"], dtype=object)
 
 
+def assert_exact(left, right, **kwargs) -> None:
+    pd.testing.assert_frame_equal(left, right, check_exact=True, **kwargs)
+
+
 def assert_same_journeys(got, expected) -> None:
-    pd.testing.assert_frame_equal(got.journeys, expected.journeys, obj="journeys")
-    pd.testing.assert_frame_equal(got.touches, expected.touches, obj="touches")
+    assert_exact(got.journeys, expected.journeys, obj="journeys")
+    assert_exact(got.touches, expected.touches, obj="touches")
     assert got.details == expected.details
     for collapse in (False, True):
-        pd.testing.assert_frame_equal(got.path_table(collapse_repeats=collapse),
+        assert_exact(got.path_table(collapse_repeats=collapse),
                                       ref.path_table(expected, collapse_repeats=collapse))
 
 
@@ -137,7 +141,7 @@ def test_path_tables_of_odd_inputs_equal_the_reference():
                 with pytest.raises(AttributeError):
                     path_table(frame, collapse_repeats=collapse)
                 continue
-            pd.testing.assert_frame_equal(path_table(frame, collapse_repeats=collapse),
+            assert_exact(path_table(frame, collapse_repeats=collapse),
                                           expected)
 
 
@@ -172,4 +176,4 @@ def test_rule_inputs_from_touches_equal_the_plain_pandas_version(seed):
     assert fast["channels"] == slow["channels"]
     for key in ("code", "journey", "position", "n", "days", "conv", "value"):
         np.testing.assert_array_equal(fast[key], slow[key])
-    pd.testing.assert_frame_equal(compare_models(j).table, compare_models(plain).table)
+    assert_exact(compare_models(j).table, compare_models(plain).table)

@@ -23,9 +23,13 @@ IDS = {"email": "email", "phone": "phone", "user_id": "user_id",
        "loyalty_card": "loyalty_card", "device_id": "device_id"}
 
 
+def assert_exact(left, right, **kwargs) -> None:
+    pd.testing.assert_frame_equal(left, right, check_exact=True, **kwargs)
+
+
 def assert_same_stitching(got, expected) -> None:
     for name in ("records", "identifiers", "problems", "conflicts", "people", "table"):
-        pd.testing.assert_frame_equal(getattr(got, name), getattr(expected, name),
+        assert_exact(getattr(got, name), getattr(expected, name),
                                       obj=name)
     assert got.details == expected.details
     assert got.estimate == expected.estimate
@@ -55,7 +59,7 @@ def test_simulated_records_in_random_order(seed):
     new_id = dict(zip(old_ids, rec["record_id"], strict=True))
     for events in (sim.data["touches"], sim.data["conversions"]):
         events = events.assign(record_id=[new_id[r] for r in events["record_id"]])
-        pd.testing.assert_frame_equal(link_events(events, got),
+        assert_exact(link_events(events, got),
                                       ref.link_events(events, expected))
 
 
@@ -171,11 +175,11 @@ def test_link_events_errors_match_the_reference():
             ref.link_events(events, expected)
         assert str(new.value) == str(old.value)
     ok = pd.DataFrame({"record_id": ["R003", "R001", "R003"], "x": [1, 2, 3]})
-    pd.testing.assert_frame_equal(link_events(ok, got), ref.link_events(ok, expected))
+    assert_exact(link_events(ok, got), ref.link_events(ok, expected))
     # integer record ids
     records = records.assign(rid=[30, 10, 20])
     got, expected = _both(records, {"email": "email"}, record="rid")
     events = pd.DataFrame({"record_id": [20, 10, 10]})
-    pd.testing.assert_frame_equal(link_events(events, got), ref.link_events(events, expected))
+    assert_exact(link_events(events, got), ref.link_events(events, expected))
     with pytest.raises(DataError, match="row 2"):
         link_events(pd.DataFrame({"record_id": [20, 99]}), got)

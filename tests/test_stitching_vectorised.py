@@ -25,6 +25,10 @@ from researchkit.channels.identifiers import (
 _ODD = ["é", "İ", "ß", "\u00a0", "\u2028", "\t", "\n", "\x1c", "\x00", "Ａ", "٣", "'"]
 
 
+def assert_exact(left, right, **kwargs) -> None:
+    pd.testing.assert_frame_equal(left, right, check_exact=True, **kwargs)
+
+
 def _random_emails(n: int, seed: int) -> list[object]:
     rng = np.random.default_rng(seed)
     letters = [*list("abcXYZ019.+-_!#'`{}~|"), " ", "@", ".."]
@@ -102,11 +106,11 @@ def test_vectorised_emails_equal_the_scalar_function(provider_rules, seed):
     as_str = pd.Series(values, dtype="str")
     frame = normalize_emails(as_str, provider_rules=provider_rules)
     _check(frame, values, lambda v: normalize_email(v, provider_rules=provider_rules))
-    pd.testing.assert_frame_equal(frame, ref.normalize_emails(as_str,
+    assert_exact(frame, ref.normalize_emails(as_str,
                                                               provider_rules=provider_rules))
     mixed = [*values[:500], None, float("nan"), 5, 3.5, True, pd.NA, b"x@y.ru"]
     obj = pd.Series(mixed, dtype=object)
-    pd.testing.assert_frame_equal(normalize_emails(obj, provider_rules=provider_rules),
+    assert_exact(normalize_emails(obj, provider_rules=provider_rules),
                                   ref.normalize_emails(obj, provider_rules=provider_rules))
 
 
@@ -117,10 +121,10 @@ def test_vectorised_phones_equal_the_scalar_function(country):
     as_str = pd.Series(text, dtype="str")
     frame = normalize_phones(as_str, default_country=country)
     _check(frame, text, lambda v: normalize_phone(v, default_country=country))
-    pd.testing.assert_frame_equal(frame, ref.normalize_phones(as_str, default_country=country))
+    assert_exact(frame, ref.normalize_phones(as_str, default_country=country))
     mixed = pd.Series([*values, None, float("nan"), 79161234567.0, True, np.int64(89161234567),
                        -79161234567], dtype=object)
-    pd.testing.assert_frame_equal(normalize_phones(mixed, default_country=country),
+    assert_exact(normalize_phones(mixed, default_country=country),
                                   ref.normalize_phones(mixed, default_country=country))
 
 
@@ -131,5 +135,5 @@ def test_vectorised_forms_of_odd_columns_match_the_reference():
              pd.Series(["a@b.ru", None], dtype="string"),
              pd.Series(["8 916 123-45-67", None], dtype=object, index=[5, 3])]
     for values in cases:
-        pd.testing.assert_frame_equal(normalize_phones(values), ref.normalize_phones(values))
-        pd.testing.assert_frame_equal(normalize_emails(values), ref.normalize_emails(values))
+        assert_exact(normalize_phones(values), ref.normalize_phones(values))
+        assert_exact(normalize_emails(values), ref.normalize_emails(values))
