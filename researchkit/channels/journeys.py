@@ -294,9 +294,10 @@ def build_journeys(
                        person_keys[1][0], person_keys[0][source], person_keys[1][1]),
                        dtype=STR)),
         "time": tt_time.view("datetime64[ns]"),
-        "channel": _pick(t_channel, _repeat(no_touch, n_c) if with_extra else None, source),
+        "channel": _pick(t_channel, _repeat(no_touch, n_c) if with_extra else None, source,
+                         few=True),
         "campaign": _pick(t_campaign, np.full(n_c, None, dtype=object) if with_extra else None,
-                          source),
+                          source, few=True),
         "cost": np.where(from_touch, np.append(t_cost, 0.0)[touch_row], 0.0).astype(float),
         "position": position.astype(np.int64),
         "n_touches": n_touches.astype(np.int64),
@@ -433,29 +434,50 @@ def _repeat(text: str, n: int) -> Any:
     return pd.array(repeat_text(text, n), dtype=STR)
 
 
-def _pick(first: Any, second: Any, index: np.ndarray) -> pd.Series:
+def _pick(first: Any, second: Any, index: np.ndarray, *, few: bool = False) -> pd.Series:
     """Rows ``index`` of ``first`` followed by ``second``, stacked as ``pd.concat`` stacks
-    them (text and objects give objects)."""
+    them (text and objects give objects). ``few``: the columns hold few distinct values
+    (channels, campaigns), which are then picked through their codes."""
     parts = [first] if second is None else [first, second]
     final = pd.concat([pd.Series([], dtype=getattr(p, "dtype", np.dtype(object)))
                        for p in parts], ignore_index=True).dtype
-    if pd.api.types.is_object_dtype(final) and any(
-            getattr(p, "dtype", None) == STR for p in parts):
-        # text to Python strings once per distinct value (values repeat a lot)
-        parts = [_text_objects(p) if getattr(p, "dtype", None) == STR else
-                 np.asarray(p, dtype=object) for p in parts]
-        return pd.Series(np.concatenate(parts)[index], dtype=object)
+    coded = _codes_of_few(parts) if few else None
+    if coded is not None:
+        codes, uniques = coded
+        if final == STR:
+            return pd.Series(pd.array(_lstr([None if isinstance(u, float) else u
+                                              for u in uniques]).take(pa.array(codes[index])),
+                                      dtype=STR))
+        if pd.api.types.is_object_dtype(final):
+            return pd.Series(np.array(uniques, dtype=object)[codes[index]], dtype=object)
     series = [pd.Series(p, copy=False) for p in parts]
     both = pd.concat(series, ignore_index=True) if len(series) > 1 else series[0]
     return both.take(index).reset_index(drop=True)
 
 
-def _text_objects(values: Any) -> np.ndarray:
-    """A ``str`` array as an object array (NaN where missing), like ``astype(object)``."""
-    arr = pa.array(values)
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-    codes, uniques = factorize_text(arr)
-    return np.array([*uniques.to_pylist(), np.nan], dtype=object)[codes]
+def _codes_of_few(parts: list[Any]) -> tuple[np.ndarray, list[Any]] | None:
+    """Codes into the distinct values of ``str`` columns (NaN for missing, as ``astype(object)``
+    gives) and of object columns holding only None; ``None`` for other columns."""
+    codes, uniques = [], []
+    for part in parts:
+        if getattr(part, "dtype", None) == STR:
+            arr = pa.array(part)
+            arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+            code, found = factorize_text(arr)
+            values = [*found.to_pylist(), np.nan]
+            code = np.where(code < 0, len(values) - 1, code)
+        elif isinstance(part, np.ndarray) and part.dtype == object and \
+                bool(np.equal(part, None).all()):
+            code, values = np.zeros(len(part), dtype=np.int64), [None]
+        else:
+            return None
+        codes.append(code + len(uniques))
+        uniques += values
+    return np.concatenate(codes), uniques
+
+
+def _lstr(values) -> pa.Array:
+    return pa.array(values, type=pa.large_string())
 
 
 def _as_objects_column(values: pd.Series, index: np.ndarray) -> Any:
