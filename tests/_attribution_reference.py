@@ -9,6 +9,7 @@ inputs. Keep them simple; do not optimise them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,15 @@ import pandas as pd
 from researchkit.channels.identifiers import normalize_email, normalize_phone
 from researchkit.channels.journeys import PATH_SEP, Journeys
 from researchkit.channels.stitching import Stitching
+from researchkit.datasets.base import Simulated, check_positive_int, make_rng
+from researchkit.datasets.channels import (
+    _DOMAINS,
+    _FIRST,
+    _OFFLINE,
+    OMNICHANNEL_CHANNELS,
+    _walk,
+    channel_chain,
+)
 from researchkit.errors import DataError, ParameterError
 
 _PERSON_KEYS_DEFAULT = ("email", "phone", "user_id")
@@ -562,3 +572,204 @@ def path_table(journeys: pd.DataFrame | Journeys, *, path: str = "path",
     out = out.sort_values(["conversions", "journeys", "path"], ascending=[False, False, True],
                           kind="stable", ignore_index=True)
     return out
+
+
+# ----------------------------------------------------------------------------------------------
+# the omnichannel simulator, one scalar draw at a time (before the bulk version)
+# ----------------------------------------------------------------------------------------------
+def _email_variant(email: str, rng: np.random.Generator) -> str:
+    """The same mailbox spelt differently (case, spaces, Gmail dots/plus, provider aliases)."""
+    local, domain = email.split("@")
+    k = rng.integers(0, 5)
+    if k == 0:
+        return email.upper()
+    if k == 1:
+        return f"  {local.capitalize()}@{domain} "
+    if k == 2 and domain == "gmail.com":
+        return f"{local[:2]}.{local[2:]}+promo@googlemail.com"
+    if k == 3 and domain == "yandex.ru":
+        return f"{local}@ya.ru"
+    if k == 4 and domain in ("gmail.com", "outlook.com", "yandex.ru"):
+        return f"{local}+shop@{domain}"
+    return email
+
+
+def _phone_variant(digits10: str, rng: np.random.Generator) -> str:
+    """A Russian mobile number written in one of the usual formats."""
+    a, b, c, d = digits10[:3], digits10[3:6], digits10[6:8], digits10[8:]
+    k = rng.integers(0, 5)
+    return [f"+7 ({a}) {b}-{c}-{d}", f"8{digits10}", f"8 {a} {b} {c} {d}", f"7{digits10}",
+            f"+7{digits10}"][k]
+
+
+def simulate_omnichannel(
+    n_people: int = 2000,
+    seed: int | np.random.Generator | None = 0,
+    *,
+    days: int = 120,
+    drop: float = 0.2,
+    malformed_rate: float = 0.02,
+    conflict_rate: float = 0.03,
+    anonymous_rate: float = 0.15,
+    channels: dict[str, tuple[float, float, float, float, str]] | None = None,
+) -> Simulated:
+    n_people = check_positive_int(n_people, "n_people")
+    days = check_positive_int(days, "days", minimum=90)
+    for name, val in (("malformed_rate", malformed_rate), ("conflict_rate", conflict_rate),
+                      ("anonymous_rate", anonymous_rate)):
+        if not isinstance(val, int | float) or not 0 <= val < 1:
+            raise ParameterError("rate must be in [0, 1)", parameter=name, got=val)
+    spec = dict(channels or OMNICHANNEL_CHANNELS)
+    chain = channel_chain(spec, drop)
+    rng = make_rng(seed)
+    names = chain["channels"]
+    cost = np.array([spec[c][3] for c in names], dtype=float)
+    system = [spec[c][4] for c in names]
+    K = len(names)
+    start = pd.Timestamp("2026-01-01")
+
+    # -- people and their true identifiers ------------------------------------------------
+    pid = np.arange(n_people)
+    first = rng.choice(_FIRST, size=n_people)
+    domain = rng.choice(_DOMAINS, size=n_people)
+    email = np.array([f"{f}.{k:05d}@{d}" if d != "gmail.com" else f"{f}{k:05d}@{d}"
+                      for f, k, d in zip(first, pid, domain, strict=True)])
+    phone = np.array([f"9{x:09d}" for x in rng.choice(10**9, size=n_people, replace=False)])
+    card = np.array([f"{10**9 + x:010d}" for x in rng.choice(8 * 10**9, size=n_people,
+                                                               replace=False)])
+
+    # -- journeys (walks of the chain), touches, conversions ---------------------------------
+    n_j = 1 + (rng.random(n_people) < 0.25)
+    journey_person = np.repeat(pid, n_j)
+    J = len(journey_person)
+    second = np.concatenate([[False], journey_person[1:] == journey_person[:-1]])
+    j_start = np.where(second, 0.0, rng.uniform(0, days - 75, size=J))
+    prev_start = np.concatenate([[0.0], j_start[:-1]])
+    j_start = np.where(second, prev_start + rng.uniform(40, 60, size=J), j_start)
+    t_channel, offsets, converted = _walk(rng, J, chain["start"], chain["transition"])
+    L = np.diff(offsets)
+    t_journey = np.repeat(np.arange(J), L)
+    gaps = rng.exponential(1.5, size=len(t_journey))
+    pos0 = np.zeros(len(t_journey), dtype=bool)
+    pos0[offsets[:-1]] = True
+    gaps[pos0] = 0.0
+    cum = pd.Series(gaps).groupby(t_journey).cumsum().to_numpy()
+    span = pd.Series(cum).groupby(t_journey).transform("max").to_numpy()
+    cum = np.where(span > 25, cum * 25 / np.maximum(span, 1e-9), cum)
+    t_time = j_start[t_journey] + cum
+    last_idx = offsets[1:] - 1
+    last_channel = t_channel[last_idx]
+    last_time = t_time[last_idx]
+
+    # -- source records of each person -------------------------------------------------------
+    rec_rows: list[dict[str, Any]] = []
+    rec_key: dict[tuple[int, str], str] = {}
+    counter = {"n": 0}
+    shop_card, shop_device = "0000000001", "tablet-store-01"
+
+    def record(p: int, source: str) -> str:
+        key = (p, source)
+        if key in rec_key:
+            return rec_key[key]
+        counter["n"] += 1
+        rid = f"R{counter['n']:07d}"
+        row: dict[str, Any] = {"record_id": rid, "source": source, "email": None,
+                               "phone": None, "user_id": None, "loyalty_card": None,
+                               "device_id": None, "_person": p}
+        if source in ("crm", "web"):
+            row["email"] = _email_variant(email[p], rng) if source == "web" else email[p]
+        if source in ("crm", "call_centre", "messenger") or (
+                source == "store" and rng.random() < 0.8):
+            row["phone"] = _phone_variant(phone[p], rng)
+        if source in ("web", "app"):
+            row["user_id"] = f"U{p:06d}"
+            row["device_id"] = f"d-{p:06d}-{source}"
+        if source == "app":
+            row["device_id"] = f"d-{p:06d}-web" if rng.random() < 0.5 else f"d-{p:06d}-app"
+        if source in ("crm", "store"):
+            row["loyalty_card"] = card[p]
+        if source == "store" and rng.random() < conflict_rate:
+            row["loyalty_card"] = shop_card
+        if row["email"] is not None and rng.random() < malformed_rate:
+            row["email"] = row["email"].strip().replace("@", " at ")
+        if row["phone"] is not None and rng.random() < malformed_rate:
+            row["phone"] = row["phone"][:-4]
+        rec_rows.append(row)
+        rec_key[key] = rid
+        return rid
+
+    anon_rows: list[dict[str, Any]] = []
+    t_record = np.empty(len(t_journey), dtype=object)
+    t_person = journey_person[t_journey]
+    for i in range(len(t_journey)):
+        p, c = int(t_person[i]), int(t_channel[i])
+        src = system[c]
+        if src == "web" and rng.random() < anonymous_rate:
+            # an anonymous visit (a cookie/device only), or a log-in on the store's demo tablet
+            counter["n"] += 1
+            rid = f"R{counter['n']:07d}"
+            tablet = rng.random() < conflict_rate * 2
+            anon_rows.append({"record_id": rid, "source": "web", "email": None, "phone": None,
+                              "user_id": f"U{p:06d}" if tablet else None,
+                              "loyalty_card": None,
+                              "device_id": shop_device if tablet else f"d-{p:06d}-anon",
+                              "_person": p})
+            t_record[i] = rid
+        else:
+            t_record[i] = record(p, src)
+    # every person is in the CRM once they buy, and most have a CRM record anyway
+    for p in pid:
+        if rng.random() < 0.6:
+            record(int(p), "crm")
+    records = pd.DataFrame(rec_rows + anon_rows)
+    campaign_no = rng.integers(1, 4, size=len(t_journey))
+    day_secs = 86400.0
+    touches = pd.DataFrame({
+        "record_id": t_record,
+        "timestamp": start + pd.to_timedelta(np.round(t_time * day_secs), unit="s"),
+        "channel": np.array(names, dtype=object)[t_channel],
+        "campaign": [f"{names[c]}_{k}" for c, k in zip(t_channel, campaign_no, strict=True)],
+        "cost": np.round(cost[t_channel] * rng.uniform(0.5, 1.5, size=len(t_journey)), 2),
+    })
+    conv_j = np.flatnonzero(converted)
+    offline = np.isin(np.array(names, dtype=object)[last_channel[conv_j]], list(_OFFLINE))
+    order_src = np.where(offline, np.array(names, dtype=object)[last_channel[conv_j]], "web")
+    conv_rec = []
+    for j, src in zip(conv_j, order_src, strict=True):
+        p = int(journey_person[j])
+        conv_rec.append(record(p, "store" if src == "store" else
+                               "call_centre" if src == "call_centre" else "web"))
+        record(p, "crm")
+    records = pd.DataFrame(rec_rows + anon_rows).sort_values("record_id", ignore_index=True)
+    value = np.round(rng.lognormal(np.log(60), 0.5, size=len(conv_j))
+                     * np.where(offline, 1.3, 1.0), 2)
+    conversions = pd.DataFrame({
+        "record_id": conv_rec,
+        "timestamp": start + pd.to_timedelta(
+            np.round((last_time[conv_j] + rng.uniform(0.01, 0.3, size=len(conv_j)))
+                     * day_secs), unit="s"),
+        "value": value,
+        "kind": np.where(offline, "offline", "online"),
+        "order_channel": np.where(offline, order_src, "web shop"),
+    })
+    person_of_record = dict(zip(records["record_id"], records.pop("_person"), strict=True))
+    touches = touches.sort_values(["timestamp", "record_id"], ignore_index=True)
+    conversions = conversions.sort_values(["timestamp", "record_id"], ignore_index=True)
+    truth = {
+        "n_people": n_people,
+        "person_of_record": person_of_record,
+        **chain,
+        "journeys": J,
+        "conversions": int(converted.sum()),
+        "conflict_identifiers": {"loyalty_card": shop_card, "device_id": shop_device},
+    }
+    description = (
+        f"{n_people} simulated people, {J} journeys, {len(touches)} touches over {K} channels "
+        f"(online and offline), {len(conversions)} paid orders "
+        f"({int(offline.sum())} offline), logged by {records['source'].nunique()} systems in "
+        f"{len(records)} records. Journeys are walks of a known channel chain "
+        "(truth['removal_effects']); identifiers are spelt in variants, some malformed, and a "
+        "shared loyalty card and a store tablet link unrelated people."
+    )
+    return Simulated(data={"records": records, "touches": touches,
+                           "conversions": conversions}, truth=truth, description=description)
