@@ -404,19 +404,29 @@ def _email_batch(text: pa.Array, provider_rules: bool) -> tuple[pa.Array, np.nda
                "malformed e-mail: domain has no top-level part",
                "malformed e-mail: invalid characters or structure"]
     if provider_rules:
-        cut = _np(pc.is_in(domain, value_set=_lstr(sorted(_PLUS_TAG)))) & _np(
-            pc.match_substring(local, "+"))
-        local = _masked(local, cut, lambda t: pc.replace_substring_regex(t, r"\+.*", ""))
-        conds.append(cut & (_np(pc.binary_length(local)) == 0))
+        # the providers with rules (Gmail and Yandex among them): work on their rows only
+        plus = _np(pc.is_in(domain, value_set=_lstr(sorted(_PLUS_TAG))))
+        empty_after = np.zeros(n, dtype=bool)
+        if plus.any():
+            rows = pa.array(plus)
+            sub_local, sub_domain = local.filter(rows), domain.filter(rows)
+            cut = _np(pc.match_substring(sub_local, "+"))
+            sub_local = _masked(sub_local, cut,
+                                lambda t: pc.replace_substring_regex(t, r"\+.*", ""))
+            empty_after[plus] = cut & (_np(pc.binary_length(sub_local)) == 0)
+            gmail = _np(pc.is_in(sub_domain, value_set=_lstr(sorted(_GMAIL))))
+            yandex = _np(pc.is_in(sub_domain, value_set=_lstr(sorted(_YANDEX))))
+            sub_local = _masked(sub_local, gmail, lambda t: pc.replace_substring(t, ".", ""))
+            sub_local = _masked(sub_local, yandex,
+                                lambda t: pc.replace_substring(t, ".", "-"))
+            sub_domain = pc.if_else(pa.array(gmail), pa.scalar("gmail.com", pa.large_string()),
+                                    pc.if_else(pa.array(yandex),
+                                               pa.scalar("yandex.ru", pa.large_string()),
+                                               sub_domain))
+            local = pc.replace_with_mask(local, rows, sub_local)
+            domain = pc.replace_with_mask(domain, rows, sub_domain)
+        conds.append(empty_after)
         reasons.append("malformed e-mail: empty local part before '+'")
-        gmail = _np(pc.is_in(domain, value_set=_lstr(sorted(_GMAIL))))
-        yandex = _np(pc.is_in(domain, value_set=_lstr(sorted(_YANDEX))))
-        local = _masked(local, gmail, lambda t: pc.replace_substring(t, ".", ""))
-        domain = _masked(domain, gmail, lambda t: pa.repeat(
-            pa.scalar("gmail.com", pa.large_string()), len(t)))
-        local = _masked(local, yandex, lambda t: pc.replace_substring(t, ".", "-"))
-        domain = _masked(domain, yandex, lambda t: pa.repeat(
-            pa.scalar("yandex.ru", pa.large_string()), len(t)))
     # status 1 ("missing") is the first condition, the reasons follow
     status = _first_of(conds, n)
     normalized = pc.if_else(pa.array(status == _OK), _join(local, domain, "@"), _null_str())
