@@ -132,7 +132,8 @@ def stitch_identities(
     record : str, optional
         Column with a unique record id (default: the row position).
     source : str, optional
-        Column naming the system the record comes from (for the before/after summary).
+        Column naming the system the record comes from (for the before/after summary and
+        client ids); every record needs one.
     client : str, optional
         Column with each system's own client id (records of one system with the same client id
         are one "client" before stitching, and are linked). Default: every record is a client.
@@ -155,6 +156,12 @@ def stitch_identities(
         ``estimate`` = number of people; ``details`` holds ``clients_before``,
         ``people_after``, ``records``, ``duplication_factor`` (clients per person),
         ``n_malformed`` and ``n_conflicts``; ``table`` is the before/after summary per source.
+
+    Raises
+    ------
+    DataError
+        No records; a missing or duplicated record id; a record without a source system (when
+        ``source`` is given). Each names the first offending row.
 
     Notes
     -----
