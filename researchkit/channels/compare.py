@@ -84,10 +84,13 @@ def compare_models(
             continue
         results[rule] = rule_based_attribution(journeys, rule, direct=direct, ignore=ignore,
                                                half_life=half_life)
+    # the path-based models read the unique-path table: build it once
+    paths = journeys.path_table() if has_touches and hasattr(journeys, "path_table") and (
+        markov_orders or shapley) else journeys
     for k in markov_orders:
-        results[f"markov_{k}"] = markov_attribution(journeys, order=k)
+        results[f"markov_{k}"] = markov_attribution(paths, order=k)
     if shapley:
-        results["shapley"] = shapley_attribution(journeys)
+        results["shapley"] = shapley_attribution(paths)
     if not results:
         raise ParameterError("no model selected", parameter="rules/markov_orders/shapley")
     conv = pd.concat({m: r.table.set_index("channel")["conversions"]

@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from researchkit.channels._paths import credit_table, read_paths
 from researchkit.errors import ParameterError
@@ -48,17 +49,30 @@ def _long(journeys: Any, *, path: str, conversions: str, value: str | None, sep:
     touches = getattr(journeys, "touches", None)
     if isinstance(touches, pd.DataFrame) and hasattr(journeys, "journeys"):
         jt = journeys.journeys
-        conv_j = jt.set_index("journey_id")
-        t = touches[touches["converted"].to_numpy()]
-        channels = sorted(t["channel"].unique())
-        code = pd.Categorical(t["channel"], categories=channels).codes.astype(np.int64)
-        jid, jcodes = np.unique(t["journey_id"].to_numpy(), return_inverse=True)
+        mask = touches["converted"].to_numpy()
+        fast = _touch_codes(touches["channel"], touches["journey_id"], jt["journey_id"], mask)
+        if fast is None:  # unusual tables: the plain pandas version
+            conv_j = jt.set_index("journey_id")
+            t = touches[mask]
+            channels = sorted(t["channel"].unique())
+            code = pd.Categorical(t["channel"], categories=channels).codes.astype(np.int64)
+            jid, jcodes = np.unique(t["journey_id"].to_numpy(), return_inverse=True)
+            return {
+                "channels": channels, "code": code, "journey": jcodes.astype(np.int64),
+                "position": t["position"].to_numpy(), "n": t["n_touches"].to_numpy(),
+                "days": t["days_before_end"].to_numpy(dtype=float),
+                "conv": conv_j.loc[jid, "conversions"].to_numpy(dtype=float),
+                "value": conv_j.loc[jid, "value"].to_numpy(dtype=float),
+                "has_value": bool("value" in jt.columns),
+            }
+        channels, code, jcodes, rows = fast
         return {
             "channels": channels, "code": code, "journey": jcodes.astype(np.int64),
-            "position": t["position"].to_numpy(), "n": t["n_touches"].to_numpy(),
-            "days": t["days_before_end"].to_numpy(dtype=float),
-            "conv": conv_j.loc[jid, "conversions"].to_numpy(dtype=float),
-            "value": conv_j.loc[jid, "value"].to_numpy(dtype=float),
+            "position": touches["position"].to_numpy()[mask],
+            "n": touches["n_touches"].to_numpy()[mask],
+            "days": touches["days_before_end"].to_numpy(dtype=float)[mask],
+            "conv": jt["conversions"].to_numpy(dtype=float)[rows],
+            "value": jt["value"].to_numpy(dtype=float)[rows],
             "has_value": bool("value" in jt.columns),
         }
     if need_time:
@@ -78,6 +92,34 @@ def _long(journeys: Any, *, path: str, conversions: str, value: str | None, sep:
         "days": None, "conv": enc.conversions[sel], "value": enc.value[sel],
         "has_value": enc.has_value,
     }
+
+
+def _touch_codes(channel: pd.Series, journey: pd.Series, journey_ids: pd.Series,
+                 mask: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray] | None:
+    """Channel codes (channels sorted), journey codes (journeys sorted) and each journey's row
+    in the journey table, for the touches in ``mask``; ``None`` for unusual inputs."""
+    from researchkit.channels._arrow import STR, factorize_text, int_codes, lookup, text_array
+
+    ids = journey_ids.to_numpy()
+    if channel.dtype != STR or ids.dtype.kind not in "iu" or \
+            journey.to_numpy().dtype.kind not in "iu":
+        return None
+    arr = text_array(channel).filter(pa.array(mask))
+    if arr.null_count:
+        return None
+    raw, found = factorize_text(arr)
+    names = found.to_pylist()
+    order = sorted(range(len(names)), key=names.__getitem__)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[order] = np.arange(len(names))
+    jid, jcodes = int_codes(journey.to_numpy().astype(np.int64)[mask])
+    ids = ids.astype(np.int64)
+    if len(int_codes(ids)[0]) != len(ids):
+        return None
+    rows = lookup(ids, jid)
+    if (rows < 0).any():
+        return None
+    return [names[k] for k in order], rank[raw], jcodes, rows
 
 
 def _group_sum(x: np.ndarray, groups: np.ndarray, n: int) -> np.ndarray:
@@ -166,7 +208,7 @@ def rule_based_attribution(
         w = (pos == n - 1).astype(float)
         desc = "last touch gets the whole conversion"
     elif model == "last_non_direct":
-        is_direct = np.isin(np.asarray(channels, dtype=object)[code], list(direct))
+        is_direct = np.isin(np.asarray(channels, dtype=object), list(direct))[code]
         key = np.where(~is_direct, pos, -1)
         best = np.full(J, -1)
         np.maximum.at(best, jour, key)
@@ -175,7 +217,7 @@ def rule_based_attribution(
         desc = (f"last touch that is not direct ({', '.join(direct)}) gets the conversion; "
                 "all-direct journeys credit their last touch")
     elif model == "linear":
-        skip = np.isin(np.asarray(channels, dtype=object)[code], list(ignore))
+        skip = np.isin(np.asarray(channels, dtype=object), list(ignore))[code]
         eligible = ~skip
         n_elig = _group_sum(eligible.astype(float), jour, J)
         none = n_elig[jour] == 0

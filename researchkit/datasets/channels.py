@@ -3,6 +3,7 @@ offline) and paid orders, generated from known channel effects."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -55,10 +56,30 @@ def _email_variant(email: str, rng: np.random.Generator) -> str:
 
 def _phone_variant(digits10: str, rng: np.random.Generator) -> str:
     """A Russian mobile number written in one of the usual formats."""
-    a, b, c, d = digits10[:3], digits10[3:6], digits10[6:8], digits10[8:]
     k = rng.integers(0, 5)
-    return [f"+7 ({a}) {b}-{c}-{d}", f"8{digits10}", f"8 {a} {b} {c} {d}", f"7{digits10}",
-            f"+7{digits10}"][k]
+    if k == 0:
+        return f"+7 ({digits10[:3]}) {digits10[3:6]}-{digits10[6:8]}-{digits10[8:]}"
+    if k == 2:
+        return f"8 {digits10[:3]} {digits10[3:6]} {digits10[6:8]} {digits10[8:]}"
+    return ("", "8", "", "7", "+7")[k] + digits10
+
+
+def _record_ids(numbers: np.ndarray) -> Any:
+    """``f"R{k:07d}"`` for each record number (as text, built without a Python loop)."""
+    import pyarrow as pa
+
+    numbers = np.asarray(numbers, dtype=np.int64)
+    if len(numbers) and numbers.max() >= 10**7:
+        return pd.array([f"R{k:07d}" for k in numbers.tolist()], dtype="str")
+    chars = np.empty((len(numbers), 8), dtype=np.uint8)
+    chars[:, 0] = ord("R")
+    rest = numbers.copy()
+    for j in range(7, 0, -1):
+        chars[:, j] = 48 + rest % 10
+        rest //= 10
+    offsets = np.arange(len(numbers) + 1, dtype=np.int64) * 8
+    return pd.array(pa.LargeStringArray.from_buffers(
+        len(numbers), pa.py_buffer(offsets), pa.py_buffer(chars.tobytes())), dtype="str")
 
 
 def channel_chain(
@@ -291,10 +312,12 @@ def simulate_omnichannel(
     first = rng.choice(_FIRST, size=n_people)
     domain = rng.choice(_DOMAINS, size=n_people)
     email = np.array([f"{f}.{k:05d}@{d}" if d != "gmail.com" else f"{f}{k:05d}@{d}"
-                      for f, k, d in zip(first, pid, domain, strict=True)])
-    phone = np.array([f"9{x:09d}" for x in rng.choice(10**9, size=n_people, replace=False)])
+                      for f, k, d in zip(first.tolist(), pid.tolist(), domain.tolist(),
+                                         strict=True)])
+    phone = np.array([f"9{x:09d}" for x in rng.choice(10**9, size=n_people,
+                                                       replace=False).tolist()])
     card = np.array([f"{10**9 + x:010d}" for x in rng.choice(8 * 10**9, size=n_people,
-                                                               replace=False)])
+                                                               replace=False).tolist()])
 
     # -- journeys (walks of the chain), touches, conversions ---------------------------------
     n_j = 1 + (rng.random(n_people) < 0.25)
@@ -319,90 +342,42 @@ def simulate_omnichannel(
     last_channel = t_channel[last_idx]
     last_time = t_time[last_idx]
 
-    # -- source records of each person -------------------------------------------------------
-    rec_rows: list[dict[str, Any]] = []
-    rec_key: dict[tuple[int, str], str] = {}
-    counter = {"n": 0}
-    shop_card, shop_device = "0000000001", "tablet-store-01"
-
-    def record(p: int, source: str) -> str:
-        key = (p, source)
-        if key in rec_key:
-            return rec_key[key]
-        counter["n"] += 1
-        rid = f"R{counter['n']:07d}"
-        row: dict[str, Any] = {"record_id": rid, "source": source, "email": None,
-                               "phone": None, "user_id": None, "loyalty_card": None,
-                               "device_id": None, "_person": p}
-        if source in ("crm", "web"):
-            row["email"] = _email_variant(email[p], rng) if source == "web" else email[p]
-        if source in ("crm", "call_centre", "messenger") or (
-                source == "store" and rng.random() < 0.8):
-            row["phone"] = _phone_variant(phone[p], rng)
-        if source in ("web", "app"):
-            row["user_id"] = f"U{p:06d}"
-            row["device_id"] = f"d-{p:06d}-{source}"
-        if source == "app":
-            row["device_id"] = f"d-{p:06d}-web" if rng.random() < 0.5 else f"d-{p:06d}-app"
-        if source in ("crm", "store"):
-            row["loyalty_card"] = card[p]
-        if source == "store" and rng.random() < conflict_rate:
-            row["loyalty_card"] = shop_card
-        if row["email"] is not None and rng.random() < malformed_rate:
-            row["email"] = row["email"].strip().replace("@", " at ")
-        if row["phone"] is not None and rng.random() < malformed_rate:
-            row["phone"] = row["phone"][:-4]
-        rec_rows.append(row)
-        rec_key[key] = rid
-        return rid
-
-    anon_rows: list[dict[str, Any]] = []
-    t_record = np.empty(len(t_journey), dtype=object)
-    t_person = journey_person[t_journey]
-    for i in range(len(t_journey)):
-        p, c = int(t_person[i]), int(t_channel[i])
-        src = system[c]
-        if src == "web" and rng.random() < anonymous_rate:
-            # an anonymous visit (a cookie/device only), or a log-in on the store's demo tablet
-            counter["n"] += 1
-            rid = f"R{counter['n']:07d}"
-            tablet = rng.random() < conflict_rate * 2
-            anon_rows.append({"record_id": rid, "source": "web", "email": None, "phone": None,
-                              "user_id": f"U{p:06d}" if tablet else None,
-                              "loyalty_card": None,
-                              "device_id": shop_device if tablet else f"d-{p:06d}-anon",
-                              "_person": p})
-            t_record[i] = rid
-        else:
-            t_record[i] = record(p, src)
-    # every person is in the CRM once they buy, and most have a CRM record anyway
-    for p in pid:
-        if rng.random() < 0.6:
-            record(int(p), "crm")
-    records = pd.DataFrame(rec_rows + anon_rows)
-    campaign_no = rng.integers(1, 4, size=len(t_journey))
-    day_secs = 86400.0
-    touches = pd.DataFrame({
-        "record_id": t_record,
-        "timestamp": start + pd.to_timedelta(np.round(t_time * day_secs), unit="s"),
-        "channel": np.array(names, dtype=object)[t_channel],
-        "campaign": [f"{names[c]}_{k}" for c, k in zip(t_channel, campaign_no, strict=True)],
-        "cost": np.round(cost[t_channel] * rng.uniform(0.5, 1.5, size=len(t_journey)), 2),
-    })
+    # -- source records of each person, touches and orders -------------------------------
     conv_j = np.flatnonzero(converted)
     offline = np.isin(np.array(names, dtype=object)[last_channel[conv_j]], list(_OFFLINE))
     order_src = np.where(offline, np.array(names, dtype=object)[last_channel[conv_j]], "web")
-    conv_rec = []
-    for j, src in zip(conv_j, order_src, strict=True):
-        p = int(journey_person[j])
-        conv_rec.append(record(p, "store" if src == "store" else
-                               "call_centre" if src == "call_centre" else "web"))
-        record(p, "crm")
-    records = pd.DataFrame(rec_rows + anon_rows).sort_values("record_id", ignore_index=True)
+    conv_source = ["store" if src == "store" else "call_centre" if src == "call_centre" else
+                   "web" for src in order_src.tolist()]
+
+    def between() -> tuple[np.ndarray, np.ndarray]:
+        # the touch table's draws come after the records of the touches, before the orders'
+        return (rng.integers(1, 4, size=len(t_journey)),
+                rng.uniform(0.5, 1.5, size=len(t_journey)))
+
+    made = _make_records(
+        rng, touch_person=journey_person[t_journey], touch_source=np.array(system)[t_channel]
+        if len(t_channel) else np.empty(0, dtype=object), n_people=n_people,
+        conv_person=journey_person[conv_j], conv_source=conv_source, email=email,
+        domain=domain, phone=phone, card=card, rates=(malformed_rate, conflict_rate,
+                                                      anonymous_rate), between=between)
+    campaign_no, cost_u = made.between
+    day_secs = 86400.0
+    campaigns = np.array([f"{c}_{k}" for c in names for k in (1, 2, 3)], dtype=object)
+    touches = pd.DataFrame({
+        "record_id": _record_ids(made.touch_record),
+        "timestamp": start + pd.to_timedelta(np.round(t_time * day_secs), unit="s"),
+        "channel": np.array(names, dtype=object)[t_channel],
+        "campaign": campaigns[t_channel * 3 + campaign_no - 1],
+        "cost": np.round(cost[t_channel] * cost_u, 2),
+    })
+    conv_rec = made.conv_record
+    n_records = len(made.person)
+    records = pd.DataFrame({"record_id": _record_ids(np.arange(1, n_records + 1)),
+                            **made.columns})
     value = np.round(rng.lognormal(np.log(60), 0.5, size=len(conv_j))
                      * np.where(offline, 1.3, 1.0), 2)
     conversions = pd.DataFrame({
-        "record_id": conv_rec,
+        "record_id": _record_ids(conv_rec) if len(conv_rec) else [],
         "timestamp": start + pd.to_timedelta(
             np.round((last_time[conv_j] + rng.uniform(0.01, 0.3, size=len(conv_j)))
                      * day_secs), unit="s"),
@@ -410,16 +385,27 @@ def simulate_omnichannel(
         "kind": np.where(offline, "offline", "online"),
         "order_channel": np.where(offline, order_src, "web shop"),
     })
-    person_of_record = dict(zip(records["record_id"], records.pop("_person"), strict=True))
-    touches = touches.sort_values(["timestamp", "record_id"], ignore_index=True)
-    conversions = conversions.sort_values(["timestamp", "record_id"], ignore_index=True)
+    person_of_record = dict(zip(records["record_id"].tolist(), made.person.tolist(),
+                                strict=True))
+    # sorted by time, then record id (a stable sort keeps ties in order); record ids sort
+    # like their numbers while they have seven digits
+    if n_records < 10**7:
+        touches = touches.take(np.lexsort((made.touch_record,
+                                           touches["timestamp"].to_numpy()))
+                               ).reset_index(drop=True)
+        conversions = conversions.take(np.lexsort((conv_rec,
+                                                   conversions["timestamp"].to_numpy()))
+                                       ).reset_index(drop=True)
+    else:
+        touches = touches.sort_values(["timestamp", "record_id"], ignore_index=True)
+        conversions = conversions.sort_values(["timestamp", "record_id"], ignore_index=True)
     truth = {
         "n_people": n_people,
         "person_of_record": person_of_record,
         **chain,
         "journeys": J,
         "conversions": int(converted.sum()),
-        "conflict_identifiers": {"loyalty_card": shop_card, "device_id": shop_device},
+        "conflict_identifiers": {"loyalty_card": _SHOP_CARD, "device_id": _SHOP_DEVICE},
     }
     description = (
         f"{n_people} simulated people, {J} journeys, {len(touches)} touches over {K} channels "
@@ -431,3 +417,463 @@ def simulate_omnichannel(
     )
     return Simulated(data={"records": records, "touches": touches,
                            "conversions": conversions}, truth=truth, description=description)
+
+
+# ----------------------------------------------------------------------------------------------
+# source records of the simulated people
+# ----------------------------------------------------------------------------------------------
+_SHOP_CARD, _SHOP_DEVICE = "0000000001", "tablet-store-01"
+
+
+@dataclass
+class _Made:
+    """Records created while walking the touches and orders (numbered from 1 in order)."""
+
+    columns: dict[str, Any]      # source, email, phone, user_id, loyalty_card, device_id
+    person: np.ndarray           # the person of each record
+    touch_record: np.ndarray     # record number of each touch
+    conv_record: np.ndarray      # record number of each order
+    between: Any                 # what ``between()`` returned
+
+
+def _make_records(rng: np.random.Generator, *, touch_person: np.ndarray,
+                  touch_source: np.ndarray, n_people: int, conv_person: np.ndarray,
+                  conv_source: list[str], email: np.ndarray, domain: np.ndarray,
+                  phone: np.ndarray, card: np.ndarray, rates: tuple[float, float, float],
+                  between) -> _Made:
+    """Each system's record of each person, created when the person first shows up there.
+
+    The rules (the specification; :func:`_records_one_by_one` follows them literally):
+    touches are walked in order; a web touch is anonymous with probability ``anonymous_rate``
+    (a device-only record; with probability ``2 * conflict_rate`` a log-in on the store's
+    demo tablet); otherwise the person's record in the touch's system is created on first use,
+    drawing, in this order: the e-mail spelling (web), whether the store has the phone (0.8),
+    the phone spelling, the app device (0.5), the cashier's card (``conflict_rate``, store),
+    then malformed e-mail and phone (``malformed_rate`` each). Then 60% of people get a CRM
+    record; then each order creates the ordering system's and the CRM record.
+
+    With numpy's default bit generator (PCG64) the same draws are read in bulk from the raw
+    stream and the records built with array operations (:func:`_records_in_bulk`): the output
+    is identical, only faster. Other generators use the literal version.
+    """
+    if type(rng.bit_generator) is np.random.PCG64:
+        made = _records_in_bulk(rng, touch_person=touch_person, touch_source=touch_source,
+                                n_people=n_people, conv_person=conv_person,
+                                conv_source=conv_source, email=email, domain=domain,
+                                phone=phone, card=card, rates=rates, between=between)
+        if made is not None:
+            return made
+    return _records_one_by_one(rng, touch_person=touch_person, touch_source=touch_source,
+                               n_people=n_people, conv_person=conv_person,
+                               conv_source=conv_source, email=email, phone=phone, card=card,
+                               rates=rates, between=between)
+
+
+def _records_one_by_one(rng: np.random.Generator, *, touch_person: np.ndarray,
+                        touch_source: np.ndarray, n_people: int, conv_person: np.ndarray,
+                        conv_source: list[str], email: np.ndarray, phone: np.ndarray,
+                        card: np.ndarray, rates: tuple[float, float, float],
+                        between) -> _Made:
+    """The record rules of :func:`_make_records`, one scalar draw at a time."""
+    malformed_rate, conflict_rate, anonymous_rate = rates
+    cols: dict[str, list[Any]] = {k: [] for k in ("source", "email", "phone", "user_id",
+                                                  "loyalty_card", "device_id")}
+    c_source, c_email, c_phone, c_user = (cols["source"], cols["email"], cols["phone"],
+                                          cols["user_id"])
+    c_card, c_device = cols["loyalty_card"], cols["device_id"]
+    c_person: list[int] = []
+    rec_key: dict[tuple[int, str], int] = {}
+    random = rng.random
+    email_list, phone_list, card_list = email.tolist(), phone.tolist(), card.tolist()
+
+    def record(p: int, source: str) -> int:
+        key = (p, source)
+        num = rec_key.get(key)
+        if num is not None:
+            return num
+        mail = tel = user = loyalty = device = None
+        if source == "web":
+            mail = _email_variant(email_list[p], rng)
+        elif source == "crm":
+            mail = email_list[p]
+        if source in ("crm", "call_centre", "messenger") or (
+                source == "store" and random() < 0.8):
+            tel = _phone_variant(phone_list[p], rng)
+        if source == "web" or source == "app":
+            user = f"U{p:06d}"
+            device = f"d-{p:06d}-{source}"
+        if source == "app":
+            device = f"d-{p:06d}-web" if random() < 0.5 else f"d-{p:06d}-app"
+        if source == "crm" or source == "store":
+            loyalty = card_list[p]
+        if source == "store" and random() < conflict_rate:
+            loyalty = _SHOP_CARD
+        if mail is not None and random() < malformed_rate:
+            mail = mail.strip().replace("@", " at ")
+        if tel is not None and random() < malformed_rate:
+            tel = tel[:-4]
+        c_source.append(source)
+        c_email.append(mail)
+        c_phone.append(tel)
+        c_user.append(user)
+        c_card.append(loyalty)
+        c_device.append(device)
+        c_person.append(p)
+        num = len(c_source)
+        rec_key[key] = num
+        return num
+
+    t_record = np.empty(len(touch_person), dtype=np.int64)
+    for i, (p, src) in enumerate(zip(touch_person.tolist(), touch_source.tolist(),
+                                     strict=True)):
+        if src == "web" and random() < anonymous_rate:
+            # an anonymous visit (a cookie/device only), or a log-in on the store's demo tablet
+            tablet = random() < conflict_rate * 2
+            c_source.append("web")
+            c_email.append(None)
+            c_phone.append(None)
+            c_user.append(f"U{p:06d}" if tablet else None)
+            c_card.append(None)
+            c_device.append(_SHOP_DEVICE if tablet else f"d-{p:06d}-anon")
+            c_person.append(p)
+            t_record[i] = len(c_source)
+        else:
+            t_record[i] = record(p, src)
+    # every person is in the CRM once they buy, and most have a CRM record anyway
+    for p in range(n_people):
+        if random() < 0.6:
+            record(p, "crm")
+    drawn = between()
+    conv_rec = np.empty(len(conv_person), dtype=np.int64)
+    for i, (p, src) in enumerate(zip(conv_person.tolist(), conv_source, strict=True)):
+        conv_rec[i] = record(p, src)
+        record(p, "crm")
+    columns = {k: _text_column(v) for k, v in cols.items()}
+    return _Made(columns, np.array(c_person, dtype=np.int64), t_record, conv_rec, drawn)
+
+
+def _text_column(values: Any) -> Any:
+    """A list of str/None, or an Arrow array with nulls, as a DataFrame column built from
+    Python objects would hold it (``str``, or ``object`` when there is no text at all)."""
+    if isinstance(values, list):
+        return values
+    if values.null_count == len(values):
+        return np.full(len(values), None, dtype=object)
+    return pd.array(values, dtype="str")
+
+
+class _Stream:
+    """``rng.random()`` and ``rng.integers(0, 5)`` of a PCG64 generator, read in bulk.
+
+    A double is ``(word >> 11) * 2**-53`` of the next 64-bit word; a 32-bit draw takes the low
+    half of a new word and keeps the high half for the next 32-bit draw (numpy's PCG64
+    buffering), and ``integers(0, 5)`` is ``(u * 5) >> 32`` (Lemire's method; a draw of 0 would
+    be rejected and drawn again, which the caller checks for). :meth:`finish` leaves the
+    generator exactly where the scalar calls would have left it.
+    """
+
+    def __init__(self, rng: np.random.Generator, chunk: int = 1 << 20) -> None:
+        self.rng = rng
+        self.state = rng.bit_generator.state
+        self.gen = np.random.PCG64()
+        self.gen.state = self.state
+        self.chunk = chunk
+        self.parts: list[np.ndarray] = []
+        self.total = 0
+        self.pending = bool(self.state["has_uint32"])
+
+    def tail(self, base: int) -> np.ndarray:
+        """The words from position ``base`` on, after reading a new chunk."""
+        new = self.gen.random_raw(self.chunk).astype(np.uint64)
+        self.parts.append(new)
+        self.total += len(new)
+        words, start = [], self.total
+        for chunk in reversed(self.parts):
+            if start <= base:
+                break
+            start -= len(chunk)
+            words.append(chunk[max(base - start, 0):])
+        return np.concatenate(words[::-1])
+
+    def finish(self, used: int, pending: bool, pending_word: int) -> np.ndarray:
+        """Move the generator past the ``used`` words; ``pending_word``: the last word a 32-bit
+        draw split (-1: none). Returns the words read, plus a last word whose high half is the
+        half the generator held at the start."""
+        start = np.uint64(self.state["uinteger"]) << np.uint64(32)
+        words = np.concatenate([*self.parts, np.array([start], dtype=np.uint64)])
+        gen = np.random.PCG64()
+        gen.state = self.state
+        gen.advance(used)
+        state = gen.state
+        state["has_uint32"] = int(pending)
+        # the generator keeps the high half of the last word a 32-bit draw split, used or not
+        state["uinteger"] = int(words[pending_word] >> np.uint64(32))
+        self.rng.bit_generator.state = state
+        return words
+
+
+_WEB, _CRM, _APP, _MSG, _CALL, _STORE, _ANON = range(7)
+_KNOWN = {"web": _WEB, "crm": _CRM, "app": _APP, "messenger": _MSG, "call_centre": _CALL,
+          "store": _STORE}
+
+
+# per system: whether a new record draws a 32-bit spelling, and how many doubles follow
+# (web: malformed e-mail; CRM: malformed e-mail and phone; app: device; messenger, call
+# centre: malformed phone; the store's draws depend on whether it has the phone)
+_SPELL = (True, True, False, True, True, False)
+_DOUBLES = (1, 2, 1, 1, 1, 0)
+
+
+def _scan(stream: _Stream, at: tuple[int, bool, int], people: list[int], systems: list[int],
+          seen: list[int], rec: list[list[int]], n_codes: int, threshold: float,
+          mode: str, next_num: int) -> tuple[list[int], tuple[int, bool, int], int]:
+    """Walk the events, making the decisions the scalar version makes and counting its draws.
+
+    ``at``: (words used, whether a 32-bit half is pending, the word it came from). ``mode``
+    "touches": touches of ``people`` in ``systems``, a web touch anonymous when its draw is
+    below ``threshold``; "crm": each person draws, a CRM record when below ``threshold``;
+    "orders": orders of ``people`` in ``systems``, each followed by the person's CRM record.
+    New records are appended to ``rec`` (person * 16 + system code, start word * 2 + pending,
+    word of the pending half). Returns the record number of each touch or order, the state
+    after the events and the next record number.
+    """
+    w, pend, pword = at
+    r_who, r_at, r_pword = rec
+    out: list[int] = []
+    put = out.append
+    add_who, add_at, add_pword = r_who.append, r_at.append, r_pword.append
+    base, limit = w, -1
+    decide: list[bool] = []
+    store_phone: list[bool] = []
+    spell, doubles_after = _SPELL + (False,) * n_codes, _DOUBLES + (0,) * n_codes
+    crm, orders = mode == "crm", mode == "orders"
+    for p, s in zip(people, systems if not crm else [_CRM] * len(people), strict=True):
+        if w > limit:  # the next stretch of draws (one event uses at most nine words)
+            words = stream.tail(base=w)
+            base = w
+            doubles = (words >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+            decide = (doubles < threshold).tolist()
+            store_phone = (doubles < 0.8).tolist()
+            limit = base + len(words) - 16
+        if crm:
+            w += 1
+            if not decide[w - 1 - base]:
+                continue
+        elif s == _WEB and not orders:
+            if decide[w - base]:  # anonymous: this draw and the tablet draw
+                add_who(p * 16 + _ANON)
+                add_at((w + 1) * 2)
+                add_pword(0)
+                w += 2
+                put(next_num)
+                next_num += 1
+                continue
+            w += 1
+        while True:
+            key = p * n_codes + s
+            num = seen[key]
+            if not num:
+                add_who(p * 16 + s)
+                add_at(w * 2 + pend)
+                add_pword(pword)
+                if s == _STORE:
+                    phone = store_phone[w - base]
+                    w += 1
+                    if phone:
+                        if pend:
+                            pend = False
+                        else:
+                            pword, pend = w, True
+                            w += 1
+                        w += 2
+                    else:
+                        w += 1
+                elif spell[s]:
+                    if pend:
+                        pend = False
+                    else:
+                        pword, pend = w, True
+                        w += 1
+                    w += doubles_after[s]
+                else:
+                    w += doubles_after[s]
+                num = next_num
+                next_num += 1
+                seen[key] = num
+            if not crm:
+                put(num)
+            if orders and s != _CRM:
+                s = _CRM  # the CRM record of the ordering person
+                continue
+            break
+    if orders:  # only each order's own record, not the CRM record's
+        out = out[::2]
+    return out, (w, pend, pword), next_num
+
+
+def _padded(numbers: np.ndarray, width: int = 6) -> Any:
+    """``f"{k:0{width}d}"`` for non-negative integers, as an Arrow array."""
+    import pyarrow as pa
+
+    numbers = np.asarray(numbers, dtype=np.int64)
+    sizes = np.full(len(numbers), width, dtype=np.int64)
+    for d in range(width + 1, 20):
+        sizes[numbers >= 10 ** (d - 1)] = d
+    out = np.empty(int(sizes.sum()), dtype=np.uint8)
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    for d in np.unique(sizes):
+        rows = np.flatnonzero(sizes == d)
+        rest = numbers[rows].copy()
+        chars = np.empty((len(rows), d), dtype=np.uint8)
+        for j in range(d - 1, -1, -1):
+            chars[:, j] = 48 + rest % 10
+            rest //= 10
+        spots = (offsets[rows][:, None] + np.arange(d)).ravel()
+        out[spots] = chars.ravel()
+    return pa.LargeStringArray.from_buffers(len(numbers), pa.py_buffer(offsets),
+                                            pa.py_buffer(out.tobytes()))
+
+
+def _records_in_bulk(rng: np.random.Generator, *, touch_person: np.ndarray,
+                     touch_source: np.ndarray, n_people: int, conv_person: np.ndarray,
+                     conv_source: list[str], email: np.ndarray, domain: np.ndarray,
+                     phone: np.ndarray, card: np.ndarray, rates: tuple[float, float, float],
+                     between) -> _Made | None:
+    """:func:`_records_one_by_one` with the draws read in bulk (PCG64 only); ``None``, with
+    the generator untouched, in the rare case that a 32-bit draw would have been redrawn."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    malformed_rate, conflict_rate, anonymous_rate = rates
+    start_state = rng.bit_generator.state
+    labels = list(_KNOWN) + sorted(set(touch_source.tolist()) - set(_KNOWN) - {"crm"})
+    code_of = {**_KNOWN, **{x: 7 + i for i, x in enumerate(labels[6:])}}
+    n_codes = 7 + len(labels) - 6
+    rec: list[list[int]] = [[], [], []]
+    seen = [0] * (n_people * n_codes)  # record number of (person, system); 0: none yet
+    # the touches and the CRM draw of every person read one stream, then the touch table
+    # draws with the generator itself, then the orders read a second stream
+    first = _Stream(rng, chunk=min(1 << 20, 4 * (len(touch_person) + n_people) + 64))
+    t_record, state, num = _scan(
+        first, (0, first.pending, -1), touch_person.tolist(),
+        [code_of[x] for x in touch_source.tolist()], seen, rec, n_codes, anonymous_rate,
+        "touches", 1)
+    _, state, num = _scan(first, state, list(range(n_people)), [], seen, rec, n_codes, 0.6,
+                          "crm", num)
+    words1 = first.finish(*state)
+    n_first = len(rec[0])
+    drawn = between()
+    second = _Stream(rng, chunk=min(1 << 20, 9 * len(conv_person) + 64))
+    conv_rec, state, num = _scan(
+        second, (0, second.pending, -1), conv_person.tolist(),
+        [code_of[x] for x in conv_source], seen, rec, n_codes, 2.0, "orders", num)
+    words2 = second.finish(*state)
+
+    # every record's draws, from the words at its start (second-stream words come after)
+    words = np.concatenate([words1, words2])
+    who = np.array(rec[0], dtype=np.int64)
+    src, person = who % 16, who // 16
+    state_at = np.array(rec[1], dtype=np.int64)
+    at, pend = state_at // 2, (state_at % 2).astype(bool)
+    pword = np.array(rec[2], dtype=np.int64)
+    at[n_first:] += len(words1)
+    pword[:n_first][pword[:n_first] < 0] = len(words1) - 1
+    pword[n_first:] = np.where(pword[n_first:] < 0, len(words) - 1,
+                               pword[n_first:] + len(words1))
+    t_record = np.array(t_record, dtype=np.int64)
+    conv_rec = np.array(conv_rec, dtype=np.int64)
+    doubles = (words >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+    n_rec = len(src)
+    store, app, anon = src == _STORE, src == _APP, src == _ANON
+    has_mail = (src == _WEB) | (src == _CRM)
+    phone_on = np.isin(src, [_CRM, _MSG, _CALL])
+    store_phone = np.zeros(n_rec, dtype=bool)
+    store_phone[store] = doubles[at[store]] < 0.8
+    at[store] += 1
+    phone_on |= store_phone
+    spell = phone_on | (src == _WEB)  # a 32-bit draw: the phone or e-mail spelling
+    low = (words & np.uint64(0xFFFFFFFF))[np.minimum(at, len(words) - 1)]
+    value = np.where(pend, words[pword] >> np.uint64(32), low)
+    if (value[spell] == 0).any():  # a redraw (probability 2**-32 a draw) is not followed
+        rng.bit_generator.state = start_state
+        return None
+    k = np.where(spell, ((value * np.uint64(5)) >> np.uint64(32)).astype(np.int64), -1)
+    at[spell & ~pend] += 1
+    app_web = np.zeros(n_rec, dtype=bool)
+    app_web[app] = doubles[at[app]] < 0.5
+    conflict = np.zeros(n_rec, dtype=bool)
+    conflict[store] = doubles[at[store]] < conflict_rate
+    at[store] += 1
+    bad_mail = np.zeros(n_rec, dtype=bool)
+    bad_mail[has_mail] = doubles[at[has_mail]] < malformed_rate
+    at[has_mail] += 1
+    bad_phone = np.zeros(n_rec, dtype=bool)
+    bad_phone[phone_on] = doubles[at[phone_on]] < malformed_rate
+    tablet = np.zeros(n_rec, dtype=bool)
+    tablet[anon] = doubles[at[anon]] < conflict_rate * 2
+
+    # the identifiers, spelt as the scalar version spells them
+    def lstr(values) -> pa.Array:
+        return pa.array(values, type=pa.large_string())
+
+    def join(*parts) -> pa.Array:
+        parts = [pa.scalar(x, pa.large_string()) if isinstance(x, str) else x for x in parts]
+        return pc.binary_join_element_wise(*parts, pa.scalar("", pa.large_string()))
+
+    def column(mask: np.ndarray, values: pa.Array) -> pa.Array:
+        empty = pa.nulls(n_rec, pa.large_string())
+        return pc.replace_with_mask(empty, pa.array(mask), values) if mask.any() else empty
+
+    def where(mask: np.ndarray, yes, no) -> pa.Array:
+        return pc.if_else(pa.array(mask), yes, no) if mask.any() else no
+
+    rows = np.flatnonzero(has_mail)
+    who = pa.array(person[rows])
+    mail = lstr(email.tolist()).take(who)
+    local = lstr([e.split("@")[0] for e in email.tolist()]).take(who)
+    dom = lstr(np.asarray(domain).tolist()).take(who)
+    dom_np = np.asarray(domain)[person[rows]]
+    kk = np.where(src[rows] == _WEB, k[rows], -1)
+    mail = where(kk == 0, pc.utf8_upper(mail), mail)
+    mail = where(kk == 1, join("  ", pc.utf8_capitalize(local), "@", dom, " "), mail)
+    mail = where((kk == 2) & (dom_np == "gmail.com"), join(
+        pc.utf8_slice_codeunits(local, 0, 2), ".", pc.utf8_slice_codeunits(local, 2),
+        "+promo@googlemail.com"), mail)
+    mail = where((kk == 3) & (dom_np == "yandex.ru"), join(local, "@ya.ru"), mail)
+    mail = where((kk == 4) & np.isin(dom_np, ["gmail.com", "outlook.com", "yandex.ru"]),
+                 join(local, "+shop@", dom), mail)
+    mail = where(bad_mail[rows], pc.replace_substring(pc.utf8_trim_whitespace(mail), "@",
+                                                      " at "), mail)
+    rows_p = np.flatnonzero(phone_on)
+    digits = lstr(np.asarray(phone).tolist()).take(pa.array(person[rows_p]))
+    kp = k[rows_p]
+
+    def part(a: int, b: int | None = None) -> pa.Array:
+        return pc.utf8_slice_codeunits(digits, a, b)
+
+    tel = join(lstr(np.array(["", "8", "", "7", "+7"], dtype=object)[kp].tolist()), digits)
+    tel = where(kp == 0, join("+7 (", part(0, 3), ") ", part(3, 6), "-", part(6, 8), "-",
+                              part(8)), tel)
+    tel = where(kp == 2, join("8 ", part(0, 3), " ", part(3, 6), " ", part(6, 8), " ",
+                              part(8)), tel)
+    tel = where(bad_phone[rows_p], pc.utf8_slice_codeunits(tel, 0, -4), tel)
+    user_on = (src == _WEB) | app | tablet
+    device_on = (src == _WEB) | app | anon
+    suffix = np.where(src == _WEB, "web", np.where(anon, "anon",
+                                                    np.where(app_web, "web", "app")))
+    device = join("d-", _padded(person[device_on]), "-", lstr(suffix[device_on].tolist()))
+    device = where(tablet[device_on], pa.scalar(_SHOP_DEVICE, pa.large_string()), device)
+    card_on = (src == _CRM) | store
+    cards = lstr(np.asarray(card).tolist()).take(pa.array(person[card_on]))
+    cards = where(conflict[card_on], pa.scalar(_SHOP_CARD, pa.large_string()), cards)
+    names = [*labels[:6], "web", *labels[6:]]
+    columns = {
+        "source": lstr(names).take(pa.array(src)),
+        "email": column(has_mail, mail),
+        "phone": column(phone_on, tel),
+        "user_id": column(user_on, join("U", _padded(person[user_on]))),
+        "loyalty_card": column(card_on, cards),
+        "device_id": column(device_on, device),
+    }
+    return _Made({k: _text_column(v) for k, v in columns.items()}, person, t_record,
+                 conv_rec, drawn)
