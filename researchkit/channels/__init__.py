@@ -18,8 +18,7 @@ importable from ``researchkit.channels`` directly; modules are loaded on first u
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from researchkit._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     # identifiers
@@ -76,14 +75,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'researchkit.channels' has no attribute {name!r}")
-    value = getattr(import_module(f"researchkit.channels.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

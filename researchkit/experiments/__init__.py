@@ -31,8 +31,7 @@ Importing this package is cheap; numpy/pandas load on first use of a function.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from researchkit._lazy import lazy_exports
 
 _EXPORTS = {
     # design
@@ -80,14 +79,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'researchkit.experiments' has no attribute {name!r}")
-    value = getattr(import_module(f"researchkit.experiments.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

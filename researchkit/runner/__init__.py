@@ -6,8 +6,7 @@ analysis areas themselves. Names are imported lazily, so the CLI starts fast.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from researchkit._lazy import lazy_exports
 
 _EXPORTS = {
     "Finding": "plan",
@@ -28,13 +27,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(import_module(f"researchkit.runner.{_EXPORTS[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'researchkit.runner' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
