@@ -197,20 +197,3 @@ def test_bundled_codebook_suggests_on_simulated_answers():
     # keyword rules catch much but not all of the truth, with some false positives
     assert 0.5 < acc.loc["(all codes)", "precision"] < 1
     assert 0.3 < acc.loc["(all codes)", "recall"] < 0.95
-
-
-@pytest.mark.parametrize("call,parameter,message,expected", [
-    (lambda: consensus(CODINGS, rule="vote"), "rule", "unknown consensus rule",
-     "'majority', 'unanimous' or 'any'"),
-    (lambda: consensus(CODINGS, unresolved="ask"), "unresolved", "unknown option",
-     "'error', 'drop' or 'keep'"),
-    (lambda: check_codings(CODINGS, duplicates="keep"), "duplicates", "unknown option",
-     "'error' or 'drop'"),
-    (lambda: presence(CODINGS, uncoded="zero"), "uncoded", "unknown option",
-     "'exclude' or 'include'"),
-])
-def test_unknown_options_name_the_parameter_and_the_choices(call, parameter, message, expected):
-    with pytest.raises(ParameterError) as err:
-        call()
-    assert err.value.message == message and err.value.parameter == parameter
-    assert err.value.expected == expected
