@@ -31,9 +31,18 @@ def test_environment_yml_matches_pyproject():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = {}
     for dep in env["dependencies"]:
-        if isinstance(dep, dict) or dep.split(">")[0].split("=")[0] in ("python", "pip"):
+        if isinstance(dep, dict):
+            # the `pip:` section: PyPI packages of the extras (the editable install aside)
+            for req in dep.get("pip", []):
+                if not req.startswith("-"):
+                    name, spec = _split(req)
+                    assert name not in conda, f"{name} listed twice in environment.yml"
+                    conda[name] = spec
+            continue
+        if dep.split(">")[0].split("=")[0] in ("python", "pip"):
             continue
         name, spec = _split(dep)
+        assert _norm(CONDA_TO_PYPI.get(name, name)) not in conda, f"{name} listed twice"
         conda[_norm(CONDA_TO_PYPI.get(name, name))] = spec
     assert conda == wanted
 

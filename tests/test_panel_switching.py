@@ -152,3 +152,18 @@ def test_switching_errors():
         switching_matrix(df.loc[df["respondent"] == "r5"].assign(brand=[None, "A"]), "brand")
     with pytest.raises(DataError, match="every wave"):
         repeat_buying(df.loc[df["respondent"].isin(["r4", "r5"])], "brand")
+
+
+def test_wave_labels_keep_the_time_of_day_when_waves_share_a_date():
+    # Midnight timestamps print as dates, others as full date-times, so two waves on one day
+    # keep distinct labels (the same rule as validate_panel's messages).
+    from researchkit.panel import brand_shares
+
+    stamps = pd.to_datetime(["2024-01-01 09:00", "2024-01-01 18:00", "2024-01-02 00:00"])
+    d = _hand().assign(wave=lambda x: stamps[x["wave"] - 1])
+    shares = brand_shares(d, "brand")
+    assert list(shares.index) == ["2024-01-01T09:00:00", "2024-01-01T18:00:00", "2024-01-02"]
+    sm = switching_matrix(d, "brand", from_wave=stamps[1], to_wave=stamps[2])
+    assert "2024-01-01T18:00:00 → 2024-01-02" in sm.name
+    assert sm.details["pairs"] == [{"from_wave": "2024-01-01T18:00:00",
+                                    "to_wave": "2024-01-02", "n": 4}]

@@ -13,15 +13,18 @@ import pytest
 from researchkit.errors import DataError, ParameterError
 from researchkit.qual import (
     Redactor,
+    check_codings,
     code_by_group,
     code_frequencies,
     code_reliability,
+    consensus,
     cooccurrence,
     cooccurrence_heatmap,
     extract_quotes,
     parse_codebook,
     plot_code_frequencies,
     plot_code_reliability,
+    presence,
     redact,
     redact_series,
 )
@@ -203,3 +206,28 @@ def test_plots_return_figures():
     fig = plot_code_reliability(r)
     assert len(fig.axes[0].get_yticklabels()) == 4
     plt.close(fig)
+
+
+@pytest.mark.parametrize("call,parameter,message,expected", [
+    (lambda: cooccurrence(CODES, SEGS, measure="lift"), "measure", "unknown measure",
+     "'count', 'jaccard' or 'conditional'"),
+    (lambda: cooccurrence(CODES, SEGS, unit="wave"), "unit", "unknown unit",
+     "'segment', 'participant' or 'document'"),
+    (lambda: code_by_group(CODES, SEGS, by="role", unit="wave"), "unit", "unknown unit",
+     "'participant' or 'segment'"),
+    (lambda: extract_quotes(CODES, SEGS, "price", order="best"), "order", "unknown order",
+     "'document', 'length' or 'random'"),
+    (lambda: consensus(CODES, rule="vote"), "rule", "unknown consensus rule",
+     "'majority', 'unanimous' or 'any'"),
+    (lambda: consensus(CODES, unresolved="ask"), "unresolved", "unknown option",
+     "'error', 'drop' or 'keep'"),
+    (lambda: check_codings(CODES, duplicates="keep"), "duplicates", "unknown option",
+     "'error' or 'drop'"),
+    (lambda: presence(CODES, uncoded="zero"), "uncoded", "unknown option",
+     "'exclude' or 'include'"),
+])
+def test_unknown_options_name_the_parameter_and_the_choices(call, parameter, message, expected):
+    with pytest.raises(ParameterError) as err:
+        call()
+    assert err.value.message == message and err.value.parameter == parameter
+    assert err.value.expected == expected

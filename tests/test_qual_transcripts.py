@@ -202,8 +202,13 @@ def test_read_files_and_folders(tmp_path):
         read_transcript(tmp_path / "notes.csv")
     with pytest.raises(DataError, match="file not found"):
         read_transcript(tmp_path / "missing.txt")
-    with pytest.raises(ParameterError, match="errors"):
+    with pytest.raises(ParameterError, match="errors") as err:
         read_transcript(tmp_path / "a.txt", errors="ignore")
+    assert err.value.expected == "'raise' or 'skip'"
+    with pytest.raises(ParameterError, match="unknown transcript format") as err:
+        parse_transcript("Anna: hi", format="html")  # type: ignore[arg-type]
+    assert err.value.parameter == "format"
+    assert err.value.expected == "'text', 'vtt', 'srt' or 'docx'"
 
 
 def test_join_participants():

@@ -1,4 +1,4 @@
-"""Estimates and tests against independent references (scipy, statsmodels, pingouin,
+"""Estimates and tests against independent references (scipy, statsmodels, pingouin, svy,
 factor_analyzer outputs stored in tests/data/survey_references.json)."""
 
 from __future__ import annotations
@@ -130,6 +130,59 @@ def test_rao_scott_is_invariant_to_perfectly_duplicated_clusters(data):
     assert b.p_value == pytest.approx(a.p_value, rel=1e-9)
     c = chi_square(d, "age_group", "usage", weight="w")
     assert c.statistic == pytest.approx(a.statistic, rel=1e-9)   # one respondent per PSU
+
+
+def _design_data(data):
+    # Weights and a stratified cluster design (8 PSUs in each of the 4 regions), fixed seed.
+    rng = np.random.default_rng(5)
+    return data.assign(
+        w=np.where(data["age_group"] == 1, 0.6, 1.4) * rng.uniform(0.5, 2.0, len(data)),
+        psu=data["region"] * 100 + rng.integers(0, 8, len(data)))
+
+
+@pytest.mark.parametrize("row,col,design", [
+    ("age_group", "usage", {"weight": "w"}),
+    ("age_group", "usage", {"weight": "w", "strata": "region", "cluster": "psu"}),
+    ("age_group", "usage", {"cluster": "psu"}),
+    ("gender", "usage", {"weight": "w", "strata": "region", "cluster": "psu"}),
+    ("age_group", "gender", {"weight": "w", "cluster": "psu"}),
+    ("age_group", "usage", {"weight": "w", "strata": "region", "cluster": "psu",
+                            "drop_psus": [101, 203]}),
+])
+def test_rao_scott_equals_svy(data, row, col, design):
+    # Independent implementation: svy (Rust core; validated by its authors against R's
+    # survey::svychisq). Its tabulate() reports Pearson X² with the first-order Rao-Scott
+    # p-value (R's statistic="Chisq") and the second-order F test (R's default), so
+    # tr(Δ) = X²/F, mean deff = tr(Δ)/df, d0 = tr(Δ)²/tr(Δ²), first-order X² = F·df.
+    import polars as pl
+    import svy
+
+    design = dict(design)
+    drop = design.pop("drop_psus", [])
+    d = _design_data(data)
+    d.loc[d["psu"].isin(drop), col] = np.nan          # whole PSUs lost to missing answers
+    d = d.dropna(subset=[row, col])[[row, col, "w", "region", "psu"]]
+    ref = svy.Sample(pl.from_pandas(d), svy.Design(
+        wgt=design.get("weight"), stratum=design.get("strata"), psu=design.get("cluster"),
+    )).categorical.tabulate(row, col).stats
+    so = chi_square(d, row, col, **design)
+    fo = chi_square(d, row, col, correction="first-order", **design)
+    dof = ref.chisq.df
+    assert so.details["pearson_x2"] == pytest.approx(ref.chisq.value, rel=1e-10)
+    assert so.statistic == pytest.approx(ref.f.value, rel=1e-10)
+    assert so.df == pytest.approx(ref.f.df_num, rel=1e-10)
+    assert so.details["denominator_df"] == pytest.approx(ref.f.df_den, rel=1e-10)
+    assert so.p_value == pytest.approx(ref.f.p_value, rel=1e-9)
+    assert fo.df == dof
+    assert fo.statistic == pytest.approx(ref.f.value * dof, rel=1e-10)
+    assert fo.p_value == pytest.approx(ref.chisq.p_value, rel=1e-9)
+    tr = ref.chisq.value / ref.f.value
+    assert so.details["mean_design_effect"] == pytest.approx(tr / dof, rel=1e-10)
+    eig = np.asarray(so.details["design_effects"])
+    assert eig.sum() == pytest.approx(tr, rel=1e-10)
+    assert (eig**2).sum() == pytest.approx(tr**2 / ref.f.df_num, rel=1e-10)
+    if drop:   # R's default subsetting: PSUs with no respondent left leave the design df
+        assert so.details["nu"] == 30 - 4
 
 
 def test_rao_scott_weighting_inflates_design_effect(data):

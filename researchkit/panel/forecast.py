@@ -30,8 +30,8 @@ import pandas as pd
 from researchkit.datasets.base import check_positive_int, make_rng
 from researchkit.errors import DataError, ParameterError
 from researchkit.markov import forecast_shares, steady_state
-from researchkit.panel.layout import _weights, panel_frame, wave_pairs
-from researchkit.panel.switching import _fmt, _states
+from researchkit.panel.layout import _weights, panel_frame, plain_label, wave_pairs
+from researchkit.panel.switching import _states
 from researchkit.results import Result
 
 __all__ = ["MarkovForecast", "markov_forecast", "transition_homogeneity"]
@@ -72,13 +72,13 @@ def _future_waves(levels: list[Any], periods: int) -> list[Any]:
         if np.allclose(gaps, gaps[0]):
             step = gaps[0]
             out = [last + k * step for k in range(periods + 1)]
-            return [_fmt(v) for v in out]
+            return [plain_label(v) for v in out]
     if all(isinstance(v, pd.Timestamp) for v in levels):
         gaps = np.diff(pd.DatetimeIndex(levels).asi8)
         if len(gaps) and np.all(np.abs(gaps - np.median(gaps)) <= 0.2 * np.median(gaps)):
             step = pd.Timedelta(int(np.median(gaps)), unit="ns")
             return [(last + k * step).date().isoformat() for k in range(periods + 1)]
-    return [_fmt(last)] + [None] * periods
+    return [plain_label(last)] + [None] * periods
 
 
 def markov_forecast(
@@ -267,7 +267,7 @@ def markov_forecast(
         "Time-homogeneous first-order Markov chain: transition matrix from the moves between "
         "all consecutive waves, pooled (maximum likelihood"
         + (", moves weighted at the earlier wave" if weight else "") + "); starting shares "
-        + ("given" if fixed_initial else f"of wave {_fmt(pf.waves[-1])}")
+        + ("given" if fixed_initial else f"of wave {plain_label(pf.waves[-1])}")
         + "; shares projected as s_k = s_0 P^k; steady state solves pi = pi P. "
         + (f"{ci_level:.0%} percentile intervals from {n_boot} bootstrap resamples of "
            "respondents (all of a respondent's moves kept together)"

@@ -57,6 +57,22 @@ def check_columns(data: pd.DataFrame, columns: dict[str, str | None]) -> None:
                             expected=f"one of {list(map(str, data.columns))}")
 
 
+def plain_label(value: Any) -> Any:
+    """A wave or respondent label as a plain JSON-safe value for tables, messages and details.
+
+    Timestamps at midnight become ISO dates (``2024-03-01``), other timestamps full ISO
+    date-times (so waves on the same day stay distinct); numpy scalars become Python scalars
+    and whole floats ints; anything else is returned as is.
+    """
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def row_label(data: pd.DataFrame, position: int) -> int | str:
     """How to name a row in a message: 1-based data row for a RangeIndex, else its label."""
     if isinstance(data.index, pd.RangeIndex) and data.index.start == 0 and \

@@ -29,8 +29,7 @@ import numpy as np
 import pandas as pd
 
 from researchkit.errors import DataError, ParameterError
-from researchkit.panel.layout import _weights, check_columns, panel_frame
-from researchkit.panel.switching import _fmt
+from researchkit.panel.layout import _weights, check_columns, panel_frame, plain_label
 from researchkit.results import Result
 
 __all__ = ["PanelRegression", "fixed_effects"]
@@ -197,7 +196,7 @@ def fixed_effects(
         present = np.unique(wpos)
         D = (wpos[:, None] == present[None, 1:]).astype(float)
         X = np.column_stack([X, D])
-        names += [f"wave={_fmt(pf.waves[k])}" for k in present[1:]]
+        names += [f"wave={plain_label(pf.waves[k])}" for k in present[1:]]
         kinds += ["wave effect"] * (len(present) - 1)
     Xt = _demean(codes, w, X, G)
     Yt = _demean(codes, w, Y[:, None], G)[:, 0]

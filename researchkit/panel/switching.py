@@ -31,7 +31,13 @@ import pandas as pd
 
 from researchkit.errors import DataError
 from researchkit.markov import transition_counts
-from researchkit.panel.layout import _wave_index, _weights, panel_frame, wave_pairs
+from researchkit.panel.layout import (
+    _wave_index,
+    _weights,
+    panel_frame,
+    plain_label,
+    wave_pairs,
+)
 from researchkit.results import Result
 
 __all__ = [
@@ -54,16 +60,6 @@ def _states(data: pd.DataFrame, brand: str, states: Sequence[Any] | None) -> lis
                             expected=f"one of {states}", got=unknown)
         return states
     return sorted(data[brand].dropna().unique().tolist(), key=str)
-
-
-def _fmt(value: Any) -> Any:
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 @dataclass(eq=False)
@@ -133,7 +129,8 @@ def switching_matrix(
     long = counts.stack().rename("count").to_frame()
     long["probability"] = matrix.stack()
     long = long.reset_index()
-    which = (f"waves {_fmt(pairs['from_wave'].iloc[0])} → {_fmt(pairs['to_wave'].iloc[0])}"
+    which = (f"waves {plain_label(pairs['from_wave'].iloc[0])} → "
+             f"{plain_label(pairs['to_wave'].iloc[0])}"
              if from_wave is not None else "consecutive waves, pooled")
     n_pairs_by = pairs.groupby(["from_wave", "to_wave"], sort=False).size()
     warnings = []
@@ -152,7 +149,7 @@ def switching_matrix(
         n=len(pairs), table=long,
         details={"n_moves": len(pairs), "n_respondents": int(pairs["respondent"].nunique()),
                  "weighted_moves": total,
-                 "pairs": [{"from_wave": _fmt(a), "to_wave": _fmt(b), "n": int(n)}
+                 "pairs": [{"from_wave": plain_label(a), "to_wave": plain_label(b), "n": int(n)}
                            for (a, b), n in n_pairs_by.items()]},
         warnings=warnings,
         reference="Anderson & Goodman (1957), Ann. Math. Statist. 28, 89-110.",
@@ -271,7 +268,7 @@ def gains_losses(
     })
     table["composition"] = table["total_change"] - table["net_switching"]
     switched = float(1 - diag.sum())
-    wa, wb = _fmt(pf.waves[a]), _fmt(pf.waves[b])
+    wa, wb = plain_label(pf.waves[a]), plain_label(pf.waves[b])
     return SwitchingFlows(
         name=f"Brand gains and losses, wave {wa} → {wb}", estimate=switched,
         method=(f"Flows between waves {wa} and {wb} among respondents answering both with a "
@@ -329,6 +326,6 @@ def brand_shares(
     levels = _states(data, brand, states)
     w = _weights(data, weight)
     rows = [_wave_shares(data, brand, w, pf.wave_pos == k, levels) for k in range(pf.n_waves)]
-    out = pd.DataFrame(rows, index=pd.Index([_fmt(v) for v in pf.waves], name=wave))
+    out = pd.DataFrame(rows, index=pd.Index([plain_label(v) for v in pf.waves], name=wave))
     out.columns.name = brand
     return out

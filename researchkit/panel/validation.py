@@ -21,7 +21,13 @@ import numpy as np
 import pandas as pd
 
 from researchkit.errors import DataError, ParameterError
-from researchkit.panel.layout import check_columns, check_data, row_label, wave_levels
+from researchkit.panel.layout import (
+    check_columns,
+    check_data,
+    plain_label,
+    row_label,
+    wave_levels,
+)
 from researchkit.results import Result
 
 __all__ = ["PROBLEM_COLUMNS", "PanelValidation", "validate_panel"]
@@ -59,16 +65,6 @@ def _rows_text(data: pd.DataFrame, positions: Sequence[int]) -> str:
     if len(labels) > 20:
         labels = [*labels[:20], f"... ({len(labels)} rows)"]
     return ", ".join(labels)
-
-
-def _fmt_wave(value: Any) -> Any:
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
 
 
 def validate_panel(
@@ -133,8 +129,8 @@ def validate_panel(
     def add(check: str, severity: str, detail: str, *, resp: Any = None, wv: Any = None,
             rows: Sequence[int] = ()) -> None:
         problems.append({"check": check, "severity": severity,
-                         "respondent": None if resp is None else _fmt_wave(resp),
-                         "wave": None if wv is None else _fmt_wave(wv),
+                         "respondent": None if resp is None else plain_label(resp),
+                         "wave": None if wv is None else plain_label(wv),
                          "rows": _rows_text(data, rows), "detail": detail})
 
     # 1. missing ids and waves -------------------------------------------------------------
@@ -225,7 +221,7 @@ def validate_panel(
                 pos = pos_finite[j]
                 add("date closer to another wave", "warning",
                     f"interview date {pd.Timestamp(int(ns[finite][j])).date()} lies nearer "
-                    f"wave {_fmt_wave(levels[nearest[j]])} than its own wave",
+                    f"wave {plain_label(levels[nearest[j]])} than its own wave",
                     resp=data[respondent].iloc[pos], wv=data[wave].iloc[pos], rows=[pos])
         order = np.lexsort((wave_pos, resp_code))
         r_sorted, d_sorted = resp_code[order], ns[order]
@@ -252,8 +248,8 @@ def validate_panel(
         back_at = next(k for k in range(gaps_at[0], last[r] + 1) if presence[r, k])
         rows_r = ok_rows[(resp_code == r) & (wave_pos == back_at)]
         add("re-entry after dropout", "warning",
-            f"absent from wave(s) {', '.join(str(_fmt_wave(levels[k])) for k in gaps_at)}, "
-            f"back at wave {_fmt_wave(levels[back_at])}",
+            f"absent from wave(s) {', '.join(str(plain_label(levels[k])) for k in gaps_at)}, "
+            f"back at wave {plain_label(levels[back_at])}",
             resp=resp_ids[r], wv=levels[back_at], rows=rows_r)
 
     # 5. attributes that must stay constant ---------------------------------------------------
@@ -274,7 +270,7 @@ def validate_panel(
         "n_rows": len(data),
         "n_respondents": int(n_resp),
         "n_waves": n_waves,
-        "waves": [_fmt_wave(v) for v in levels],
+        "waves": [plain_label(v) for v in levels],
         "n_complete": complete,
         "balanced": bool(complete == n_resp and n_errors == 0),
         "n_singletons": int((n_present == 1).sum()),
@@ -282,11 +278,11 @@ def validate_panel(
         "n_reentries": int((n_present < span).sum()),
         "n_errors": n_errors,
         "n_warnings": int((table["severity"] == "warning").sum()),
-        "rows_per_wave": {str(_fmt_wave(levels[k])): int(counts[k]) for k in range(n_waves)},
+        "rows_per_wave": {str(plain_label(levels[k])): int(counts[k]) for k in range(n_waves)},
     }
     if wave_dates is not None:
         details["wave_dates"] = {
-            str(_fmt_wave(levels[k])): (pd.Timestamp(int(v)).date().isoformat()
+            str(plain_label(levels[k])): (pd.Timestamp(int(v)).date().isoformat()
                                         if np.isfinite(v) else None)
             for k, v in enumerate(wave_dates)}
     warnings = []
@@ -315,6 +311,6 @@ def _spacing_problems(add: Any, levels: Sequence[Any], gaps: np.ndarray, *, exac
         off = np.union1d(off, np.flatnonzero(gaps <= 0))
     for j in off:
         add(check, "warning",
-            f"gap of {gaps[j]:g}{unit} from wave {_fmt_wave(levels[j])} to wave "
-            f"{_fmt_wave(levels[j + 1])}, expected {expected:g}{unit}",
+            f"gap of {gaps[j]:g}{unit} from wave {plain_label(levels[j])} to wave "
+            f"{plain_label(levels[j + 1])}, expected {expected:g}{unit}",
             wv=levels[j + 1])

@@ -14,7 +14,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from researchkit.errors import DataError, ParameterError
+from researchkit.errors import DataError
+from researchkit.qual._checks import check_choice
 from researchkit.qual.coding import check_codings, presence
 
 __all__ = ["consensus", "disagreements"]
@@ -145,12 +146,8 @@ def consensus(
         Coding table ``segment, code, coder, source="consensus", basis`` where ``basis`` is
         ``agreement``, ``rule`` or ``adjudicated``; ``attrs["n_unresolved"]`` counts ties.
     """
-    if rule not in ("majority", "unanimous", "any"):
-        raise ParameterError("unknown consensus rule", parameter="rule",
-                             expected="'majority', 'unanimous' or 'any'", got=rule)
-    if unresolved not in ("error", "drop", "keep"):
-        raise ParameterError("unknown option", parameter="unresolved",
-                             expected="'error', 'drop' or 'keep'", got=unresolved)
+    check_choice(rule, "rule", ("majority", "unanimous", "any"), "consensus rule")
+    check_choice(unresolved, "unresolved", ("error", "drop", "keep"))
     votes, _ = _votes(codings, segments, coders, assignments)
     decided: dict[tuple[str, str], bool] = {}
     if adjudications is not None:

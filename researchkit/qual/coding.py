@@ -17,6 +17,7 @@ import pandas as pd
 
 from researchkit.errors import DataError, ParameterError
 from researchkit.io import read_table
+from researchkit.qual._checks import check_choice
 
 if TYPE_CHECKING:
     from researchkit.qual.codebook import Codebook
@@ -56,9 +57,7 @@ def check_codings(
         raise DataError("the coding table lacks required columns", file=file,
                         column=missing[0], expected="columns segment, code, coder",
                         got=list(map(str, codings.columns)))
-    if duplicates not in ("error", "drop"):
-        raise ParameterError("unknown option", parameter="duplicates",
-                             expected="'error' or 'drop'", got=duplicates)
+    check_choice(duplicates, "duplicates", ("error", "drop"))
     df = codings.copy()
     if "source" not in df.columns:
         df["source"] = "human"
@@ -229,9 +228,7 @@ def presence(
     df = df[df["source"].eq("human")]
     if df.empty:
         raise DataError("there are no human codings (suggestions are never counted as a coder)")
-    if uncoded not in ("exclude", "include"):
-        raise ParameterError("unknown option", parameter="uncoded",
-                             expected="'exclude' or 'include'", got=uncoded)
+    check_choice(uncoded, "uncoded", ("exclude", "include"))
     all_coders = sorted(df["coder"].unique())
     if coders is not None:
         unknown = [c for c in coders if c not in all_coders]

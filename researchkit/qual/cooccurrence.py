@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from researchkit.errors import ParameterError
+from researchkit.qual._checks import check_choice
 from researchkit.qual.frequencies import _coded_segments, _participant_key
 
 if TYPE_CHECKING:
@@ -61,12 +61,8 @@ def cooccurrence(
     DataFrame
         Square matrix indexed by code (labels if ``codebook``), ``attrs["n_units"]``.
     """
-    if measure not in ("count", "jaccard", "conditional"):
-        raise ParameterError("unknown measure", parameter="measure",
-                             expected="'count', 'jaccard' or 'conditional'", got=measure)
-    if unit not in ("segment", "participant", "document"):
-        raise ParameterError("unknown unit", parameter="unit",
-                             expected="'segment', 'participant' or 'document'", got=unit)
+    check_choice(measure, "measure", ("count", "jaccard", "conditional"), "measure")
+    check_choice(unit, "unit", ("segment", "participant", "document"), "unit")
     segs, ind, coder, used = _coded_segments(codings, segments, coder, codebook, False, roles)
     code_list = list(codes) if codes is not None else used
     ind = ind.reindex(columns=code_list, fill_value=0)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from researchkit.errors import DataError, ParameterError
+from researchkit.qual._checks import check_choice
 from researchkit.qual.coding import select_coder
 from researchkit.qual.segments import check_segments
 from researchkit.results import Result
@@ -196,9 +197,7 @@ def code_by_group(
     """
     from scipy import stats
 
-    if unit not in ("participant", "segment"):
-        raise ParameterError("unknown unit", parameter="unit",
-                             expected="'participant' or 'segment'", got=unit)
+    check_choice(unit, "unit", ("participant", "segment"), "unit")
     segs, ind, coder, codes = _coded_segments(codings, segments, coder, codebook, rollup, roles)
     if by not in segs.columns:
         raise ParameterError("no such segment column", parameter="by", got=by,

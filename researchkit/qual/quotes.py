@@ -10,6 +10,7 @@ import pandas as pd
 
 from researchkit.datasets.base import make_rng
 from researchkit.errors import DataError, ParameterError
+from researchkit.qual._checks import check_choice
 from researchkit.qual.coding import select_coder
 from researchkit.qual.redaction import Redactor
 from researchkit.qual.segments import check_segments
@@ -76,9 +77,7 @@ def extract_quotes(
         never the speaker label itself when ``redact`` is on.
     """
     check_segments(segments)
-    if order not in ("document", "length", "random"):
-        raise ParameterError("unknown order", parameter="order",
-                             expected="'document', 'length' or 'random'", got=order)
+    check_choice(order, "order", ("document", "length", "random"), "order")
     codes = [code] if isinstance(code, str) else list(code)
     rows, coder = select_coder(codings, coder)
     targets: dict[str, str] = {}

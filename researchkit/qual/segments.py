@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from researchkit.errors import DataError, ParameterError
+from researchkit.qual._checks import check_choice
 
 __all__ = ["check_segments", "join_participants", "open_ends_to_segments"]
 
@@ -85,9 +86,7 @@ def join_participants(
     label = label or participant
     keys = [c for c in (participant, label, document) if c is not None]
     _require(participants, list(dict.fromkeys(keys)), "the participants table", "participants")
-    if unmatched not in ("raise", "keep"):
-        raise ParameterError("unknown option", parameter="unmatched",
-                             expected="'raise' or 'keep'", got=unmatched)
+    check_choice(unmatched, "unmatched", ("raise", "keep"))
     ids = participants[participant]
     if ids.isna().any() or ids.duplicated().any():
         dup = sorted(ids[ids.duplicated()].astype(str).unique())[:5]

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from researchkit.errors import DataError, ParameterError
+from researchkit.qual._checks import check_choice
 
 __all__ = ["SEGMENT_COLUMNS", "parse_transcript", "read_transcript", "read_transcripts"]
 
@@ -341,12 +342,9 @@ def _finish(turns: list[_Turn], problems: _Problems, *, document: str, source: s
 
 
 def _check_args(errors: str, fmt: str | None) -> None:
-    if errors not in ("raise", "skip"):
-        raise ParameterError("unknown option", parameter="errors",
-                             expected="'raise' or 'skip'", got=errors)
-    if fmt is not None and fmt not in ("text", "vtt", "srt", "docx"):
-        raise ParameterError("unknown transcript format", parameter="format",
-                             expected="'text', 'vtt', 'srt' or 'docx'", got=fmt)
+    check_choice(errors, "errors", ("raise", "skip"))
+    if fmt is not None:
+        check_choice(fmt, "format", ("text", "vtt", "srt", "docx"), "transcript format")
 
 
 def parse_transcript(

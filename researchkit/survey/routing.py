@@ -172,19 +172,19 @@ class _Parser:
             raise RoutingSyntaxError(f"unexpected {tok.value!r}", tok.pos)
         return node
 
-    def or_expr(self) -> Node:
-        items = [self.and_expr()]
-        while self.peek().kind == "or":
+    def _joined(self, op: str, item: Callable[[], Node]) -> Node:
+        """``item (op item)*`` as one n-ary :class:`BoolOp` (or the lone item)."""
+        items = [item()]
+        while self.peek().kind == op:
             self.take()
-            items.append(self.and_expr())
-        return items[0] if len(items) == 1 else BoolOp("or", tuple(items))
+            items.append(item())
+        return items[0] if len(items) == 1 else BoolOp(op, tuple(items))
+
+    def or_expr(self) -> Node:
+        return self._joined("or", self.and_expr)
 
     def and_expr(self) -> Node:
-        items = [self.not_expr()]
-        while self.peek().kind == "and":
-            self.take()
-            items.append(self.not_expr())
-        return items[0] if len(items) == 1 else BoolOp("and", tuple(items))
+        return self._joined("and", self.not_expr)
 
     def not_expr(self) -> Node:
         if self.peek().kind == "not":
