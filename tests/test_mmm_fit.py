@@ -127,6 +127,20 @@ def test_profiled_gradient_and_jacobian_match_numerical_derivatives(fitted, sim)
     np.testing.assert_allclose(2 * J.T @ r, g, atol=1e-12)
 
 
+def test_residual_cache_follows_the_penalty_settings(fitted, sim):
+    """Changing the ridge penalty (as the CV step does) must not reuse a stale residual."""
+    core, _ = _core_for(fitted, sim, 0.01)
+    u = fitted.model.transform.to_unit(fitted.model.theta).ravel()
+    r_ridge, _ = core._ls_eval(u)
+    assert len(r_ridge) == core.n + core.transform.n_channels
+    core.ridge = 0.0
+    r, J = core._ls_eval(u)
+    fresh, _ = _core_for(fitted, sim, 0.0)
+    r_ref, J_ref = fresh._ls_eval(u)
+    np.testing.assert_allclose(r, r_ref, rtol=1e-12)
+    np.testing.assert_allclose(J, J_ref, rtol=1e-10, atol=1e-14)
+
+
 @pytest.mark.parametrize("adstock,saturation", [("weibull_cdf", "hill"),
                                                 ("weibull_pdf", "logistic")])
 def test_other_transformations_fit_and_decompose(sim, adstock, saturation):
