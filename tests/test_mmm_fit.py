@@ -1,12 +1,25 @@
 """Marketing-mix model: recovery of known ROIs, exact decomposition, inner solver, calibration.
 
-The recovery test is fair rather than rigged: the simulator (researchkit.datasets.marketing_mix)
-draws realistic flighted and always-on spend with largely independent variation across eight
-channels, and weekly noise of 1% of mean sales (about 2% of the media-driven variation). With
-the true transformations known, ordinary least squares estimates each channel's coefficient
-with a relative standard error of 3-8%; the MMM must also find the adstock and saturation
-parameters. The benchmark (benchmarks/bench_mmm_fit.py) reports the recovery error over
-several seeds and noise levels.
+Recovery is tested at realistic noise. The simulator (researchkit.datasets.marketing_mix) draws
+flighted and always-on spend that varies largely independently across eight channels (variance
+inflation about 1.0-1.2) and weekly sales noise of 3% of mean sales by default, the low end of
+real weekly MMM residuals. Measured on seeds 0-9 (benchmarks/bench_mmm_fit.py prints the table),
+share of seeds with all eight ROIs within 20% of the truth:
+
+=====  =====================  =========================  ==================================
+noise  fit without lift tests  fit calibrated with one    oracle: OLS with the true
+                               lift test per channel      adstock and saturation (no tests)
+=====  =====================  =========================  ==================================
+1%     10/10                  10/10                      10/10
+3%     0/10                   6/10                       8/10
+5%     0/10                   4/10                       1/10
+=====  =====================  =========================  ==================================
+
+Without experiments, three years of weekly data do not pin down 24 transformation parameters
+well enough at 3-5% noise: even the oracle, which knows them, misses 20% on some channel in
+most seeds at 5%. The realistic recovery claim is therefore for the calibrated model (one
+four-week go-dark experiment per channel with a 15% standard error, as a mature measurement
+programme has). At 5% noise the per-channel median error over the seeds stays within 20%.
 """
 
 from __future__ import annotations
@@ -40,14 +53,46 @@ def _fit(sim, **kw):
                    controls=sim.truth["controls"], **kw)
 
 
+SEEDS = range(10)
+
+
+def _roi_errors(noise: float, lift_tests: bool, seeds=SEEDS) -> np.ndarray:
+    """Relative ROI errors (seeds x channels) of fits on simulated data."""
+    errors = []
+    for seed in seeds:
+        s = ds.simulate_marketing_mix(seed=seed, noise=noise)
+        res = _fit(s, seed=seed, lift_tests=s.data["lift_tests"] if lift_tests else None)
+        true = np.array([s.truth["roi"][c] for c in s.truth["channels"]])
+        errors.append(np.array([res.estimate[c] for c in s.truth["channels"]]) / true - 1)
+    return np.abs(np.array(errors))
+
+
+@pytest.mark.slow
+def test_calibrated_mmm_recovers_every_roi_within_20_percent_at_realistic_noise():
+    """Default (3%) noise, one lift test per channel, seeds 0-9: most seeds recover all eight
+    ROIs within 20% (measured 6/10) and 95% of the 80 channel ROIs are within 20%."""
+    err = _roi_errors(0.03, lift_tests=True)
+    assert np.mean(err.max(axis=1) < 0.20) >= 0.6, err.max(axis=1).round(3)
+    assert np.mean(err < 0.20) >= 0.95, err.round(3)
+    assert np.all(np.median(err, axis=0) < 0.15), np.median(err, axis=0).round(3)
+
+
+@pytest.mark.slow
+def test_calibrated_mmm_median_roi_error_within_20_percent_at_5_percent_noise():
+    """At 5% noise single seeds can miss (4/10 recover all eight ROIs within 20%), but each
+    channel's median error over seeds 0-9 stays within 20% (measured at most 14%)."""
+    err = _roi_errors(0.05, lift_tests=True)
+    assert np.all(np.median(err, axis=0) < 0.20), np.median(err, axis=0).round(3)
+    assert np.mean(err < 0.20) >= 0.9, err.round(3)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_mmm_recovers_the_true_roi_of_every_channel_within_20_percent(seed):
-    s = ds.simulate_marketing_mix(seed=seed)
-    res = _fit(s, seed=seed)
-    for channel, true_roi in s.truth["roi"].items():
-        est = res.estimate[channel]
-        assert abs(est / true_roi - 1) < 0.20, (channel, est, true_roi)
+def test_uncalibrated_mmm_recovers_every_roi_within_20_percent_at_low_noise(seed):
+    """Without experiments the fit is consistent: at 1% noise all eight ROIs are within 20%
+    (10/10 seeds measured; 0/10 at 3% and 5%, see the module text)."""
+    err = _roi_errors(0.01, lift_tests=False, seeds=[seed])
+    assert err.max() < 0.20, err.round(3)
 
 
 def test_decomposition_sums_to_fitted_sales_exactly(fitted, sim):
@@ -67,7 +112,12 @@ def test_decomposition_sums_to_fitted_sales_exactly(fitted, sim):
 
 
 def test_fit_quality_and_intervals(fitted, sim):
-    assert fitted.details["r2"] > 0.97
+    # the truth is in the model class, so the fit explains at least what the true model does
+    w, t = sim.data["weekly"], sim.truth
+    true_mean = (t["base"].drop(columns="date").sum(axis=1)
+                 + t["contributions"][t["channels"]].sum(axis=1))
+    ss_tot = ((w["sales"] - w["sales"].mean()) ** 2).sum()
+    assert fitted.details["r2"] >= 1 - ((w["sales"] - true_mean) ** 2).sum() / ss_tot
     assert fitted.details["sigma"] == pytest.approx(sim.truth["noise_sd"], rel=0.25)
     t = fitted.table
     assert (t["roi_ci_low"] <= t["roi"]).all() and (t["roi"] <= t["roi_ci_high"]).all()
@@ -125,6 +175,20 @@ def test_profiled_gradient_and_jacobian_match_numerical_derivatives(fitted, sim)
     r, J = core._ls_eval(u)
     assert r @ r == pytest.approx(f, rel=1e-12)
     np.testing.assert_allclose(2 * J.T @ r, g, atol=1e-12)
+
+
+def test_residual_cache_follows_the_penalty_settings(fitted, sim):
+    """Changing the ridge penalty (as the CV step does) must not reuse a stale residual."""
+    core, _ = _core_for(fitted, sim, 0.01)
+    u = fitted.model.transform.to_unit(fitted.model.theta).ravel()
+    r_ridge, _ = core._ls_eval(u)
+    assert len(r_ridge) == core.n + core.transform.n_channels
+    core.ridge = 0.0
+    r, J = core._ls_eval(u)
+    fresh, _ = _core_for(fitted, sim, 0.0)
+    r_ref, J_ref = fresh._ls_eval(u)
+    np.testing.assert_allclose(r, r_ref, rtol=1e-12)
+    np.testing.assert_allclose(J, J_ref, rtol=1e-10, atol=1e-14)
 
 
 @pytest.mark.parametrize("adstock,saturation", [("weibull_cdf", "hill"),

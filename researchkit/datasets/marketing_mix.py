@@ -15,11 +15,28 @@ indicator :math:`c_t`, and Gaussian noise with standard deviation ``noise`` time
 Each coefficient :math:`\\beta_c` is set so that the channel's ROI over the simulated weeks
 (its total contribution divided by its total spend) equals the ``roi`` in the channel table.
 
-Spend patterns are realistic and varied: flighted channels (TV, outdoor, influencers) run in
-bursts of a few weeks on and off; always-on channels (search, social, display, marketplace
-ads, e-mail/SMS) vary week to week around slowly drifting budgets, search following seasonal
-demand. Each channel's spend moves largely independently of the others, which is what lets a
-regression separate their effects.
+Spend patterns are realistic and varied: flighted channels (TV, display, influencers,
+outdoor) run in bursts of 2-6 weeks on and 2-6 weeks off; always-on channels (social,
+marketplace ads, e-mail/SMS) vary week to week (log-normal, sd 0.35) around slowly drifting
+budgets (AR(1), phi = 0.9), with campaign pulses (x2 in 20% of weeks) and dark weeks (20%);
+search follows seasonal demand, with budget cuts to 0-30% in 15% of weeks. Each channel's
+spend moves largely independently of the others: after the base terms are projected out, the
+media columns' variance inflation factors are about 1.0-1.2, and the base (trend, season,
+controls) absorbs 4-14% of their variance (search, which follows demand, the most).
+
+The noise is what makes recovery hard. By default its standard deviation is 3% of mean sales,
+the low end of what weekly residuals of real MMMs show (3-8%); media drive about 40% of
+sales, and the smallest channel (display) about 2%, so a weekly on/off swing of display is of
+the order of the noise. With the true transformations known, ordinary least squares then
+recovers all eight ROIs within 20% on 8 of 10 seeds at 3% noise and on 1 of 10 at 5%
+(``benchmarks/bench_mmm_fit.py``): the data themselves, not only the estimator, limit what any
+model can recover.
+
+Experiments: ``lift_tests`` adds one four-week go-dark test per channel (a mature measurement
+programme: one geo or platform lift study per channel over the three years), the lift being
+the sales the window's spend generated, carry-over included, measured with a standard error
+of 15% of its true value. They are the outside information a calibrated MMM combines with the
+weekly data.
 
 The adstock and saturation here are written out independently of
 :mod:`researchkit.channels.mmm`, so a fit checks the package against a separate implementation.
@@ -27,6 +44,7 @@ The adstock and saturation here are written out independently of
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -40,7 +58,8 @@ __all__ = ["MMM_CHANNELS", "simulate_marketing_mix"]
 #: The eight simulated channels and their true parameters: geometric adstock rate, Hill half
 #: saturation (as a multiple of the channel's mean spend in weeks with spend), Hill slope,
 #: target ROI, typical weekly spend when on, and pattern ("flight" = bursts on/off,
-#: "always" = always on, "demand" = always on and following seasonal demand).
+#: "pulsed" = always on with pulses and dark weeks, "demand" = always on and following
+#: seasonal demand).
 MMM_CHANNELS = pd.DataFrame(
     [
         ("tv", 0.60, 1.0, 1.5, 1.4, 70_000, "flight"),
@@ -91,8 +110,8 @@ def _ar1(n: int, rng: np.random.Generator, phi: float, sd: float) -> np.ndarray:
 
 
 def simulate_marketing_mix(
-    n_weeks: int = 156, *, seed: int = 0, noise: float = 0.01, start: str = "2023-01-02",
-    lift_tests: bool = True, roi: dict[str, float] | None = None,
+    n_weeks: int = 156, *, seed: int = 0, noise: float = 0.03, start: str = "2023-01-02",
+    lift_tests: bool | Sequence[str] = True, roi: dict[str, float] | None = None,
 ) -> Simulated:
     """Weekly spend in eight channels and sales, with the true ROI of every channel known.
 
@@ -103,11 +122,15 @@ def simulate_marketing_mix(
     seed : int
         Random seed.
     noise : float
-        Standard deviation of the weekly sales noise as a share of mean sales.
+        Standard deviation of the weekly sales noise as a share of mean sales (default 3%,
+        the low end of real weekly MMM residuals; 1% makes recovery unrealistically easy).
     start : str
         Monday of the first week.
-    lift_tests : bool
-        Also return two experiment lifts (TV and social) measured with a 15% standard error.
+    lift_tests : bool or list of str
+        Experiments to return: ``True`` = one per channel, a list of channel names = one per
+        listed channel, ``False`` = none. Each is a four-week go-dark test whose lift
+        (the sales the window's spend generated, carry-over included) is measured with a
+        standard error of 15% of the true lift.
     roi : dict, optional
         Override the true ROI of some channels.
 
@@ -198,7 +221,8 @@ def simulate_marketing_mix(
     weekly["price_index"] = np.round(price, 4)
     weekly["competitor_promo"] = promo.astype(int)
 
-    lifts, lift_truth = _lift_tests(weekly, table, params, contrib, rng) if lift_tests \
+    lift_channels = _lift_channels(lift_tests, list(table.index))
+    lifts, lift_truth = _lift_tests(weekly, lift_channels, params, rng) if lift_channels \
         else (pd.DataFrame(columns=["channel", "start", "end", "lift", "se"]), [])
     truth: dict[str, Any] = {
         "channels": list(table.index),
@@ -224,16 +248,38 @@ def simulate_marketing_mix(
     )
 
 
-def _lift_tests(weekly: pd.DataFrame, table: pd.DataFrame, params: list[dict],
-                contrib: pd.DataFrame, rng: np.random.Generator
+def _lift_channels(lift_tests: bool | Sequence[str], channels: list[str]) -> list[str]:
+    if isinstance(lift_tests, bool):
+        return list(channels) if lift_tests else []
+    if isinstance(lift_tests, str) or not isinstance(lift_tests, Sequence):
+        raise ParameterError("invalid lift tests", parameter="lift_tests",
+                             expected="True, False or a list of channel names", got=lift_tests)
+    unknown = [c for c in lift_tests if c not in channels]
+    if unknown or len(set(lift_tests)) < len(lift_tests):
+        raise ParameterError("lift tests must name distinct simulated channels",
+                             parameter="lift_tests", expected=f"names from {channels}",
+                             got=list(lift_tests))
+    return list(lift_tests)
+
+
+def _lift_tests(weekly: pd.DataFrame, channels: list[str], params: list[dict],
+                rng: np.random.Generator
                 ) -> tuple[pd.DataFrame, list[dict]]:
-    """Two four-week experiments (TV and social) with lifts measured at a 15% s.e."""
+    """One four-week go-dark experiment per channel, lift measured at a 15% s.e.
+
+    The i-th test starts at the first week with spend from week
+    ``n//6 + (n//3 - n//6 + i * (n//6)) mod (n - n//6 - 8)`` on (the first test at a third,
+    the second at half of the data), so tests of different channels fall in different months.
+    """
     rows, truth = [], []
     n = len(weekly)
-    for name, first in (("tv", n // 3), ("social", n // 2)):
+    span = n - n // 6 - 8
+    for i, name in enumerate(channels):
+        first = n // 6 + (n // 3 - n // 6 + i * (n // 6)) % span
         x = weekly[name].to_numpy(dtype=float)
-        on = np.flatnonzero(x[first:] > 0)
-        s = first + int(on[0]) if len(on) else first
+        on = np.flatnonzero(x > 0)
+        later = on[on >= first]
+        s = int(later[0]) if len(later) else int(on[-1])  # every channel has some spend
         e = min(s + 3, n - 1)
         p = next(q for q in params if q["channel"] == name)
         x_off = x.copy()

@@ -312,7 +312,7 @@ class Core:
         self.Q, self.R = Q, R
         self.scale = float(np.std(y)) or 1.0
         self.sigma = sigma
-        self._cache: tuple[bytes, Any] | None = None
+        self._cache: tuple[tuple, Any] | None = None
         self.set_y(y, lifts.lift)
 
     def set_y(self, y: np.ndarray, lift: np.ndarray) -> None:
@@ -420,7 +420,8 @@ class Core:
         projection off the active (non-zero) media columns; :math:`J^\\top r` is the exact
         gradient of the profiled objective.
         """
-        key = u_flat.tobytes()
+        # the key holds the penalty settings too: the fit changes them between calls
+        key = (u_flat.tobytes(), self.ridge, self.sigma)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
         tr = self.transform

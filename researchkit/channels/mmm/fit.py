@@ -238,7 +238,7 @@ def fit_mmm(
         Search bounds: ``{"alpha": (0, 0.8)}`` for every channel, or
         ``{"tv": {"alpha": (0.3, 0.9)}}`` for one channel; ``(v, v)`` fixes a value. ``half``
         (Hill) is a multiple, and ``lam`` (logistic) a multiple of the inverse, of the channel's
-        mean spend in periods with spend. Defaults: alpha 0-0.9, half 0.2-5, slope 0.5-3,
+        mean spend in periods with spend. Defaults: alpha 0-0.9, half 0.2-5, slope 1-3,
         Weibull shape 0.3-5 and scale 0.3-min(10, l_max) periods, lam 0.1-10.
     lift_tests : DataFrame, optional
         Experiment lifts (columns channel, start, end, lift, se) to calibrate with.
