@@ -50,6 +50,7 @@ from researchkit.experiments.causal._data import (
     check_columns,
     check_frame,
     check_numeric,
+    column_list,
 )
 from researchkit.experiments.causal._panel import adoption_table, check_unique_unit_time
 from researchkit.results import Result
@@ -165,9 +166,7 @@ class CallawaySantAnna:
         covariates: Sequence[str] | None = None,
     ) -> None:
         check_frame(df)
-        if isinstance(covariates, str):
-            covariates = [covariates]
-        covariates = list(covariates or [])
+        covariates = column_list(covariates, "covariates")
         if (group is None) == (treatment is None):
             raise ParameterError("give exactly one of 'group' and 'treatment'",
                                  parameter="group",
