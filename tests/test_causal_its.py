@@ -231,7 +231,7 @@ def test_interval_coverage_in_repeated_simulations():
     (local level σ_η = 0.3, irregular σ_ε = 1, one random-walk control, 60 pre- and 20
     post-periods; a known effect of 3 in half of them, none in the other half).
 
-    With the variances plugged in, coverage in this design is about 92% pointwise and 86%
+    With the variances plugged in, coverage of these 200 series is 92.2% pointwise and 86.0%
     cumulative (the level variance, often estimated near zero from 60 periods, drives the
     width of the cumulative interval); with the true variances it is 94.7% / 95.5%. Integrated
     over the variances, each must be within 2.5 binomial SEs of 95% (cumulative SE 1.5 points
