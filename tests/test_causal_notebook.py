@@ -4,10 +4,14 @@ design) and recovers the simulated effect within its interval for the designs wi
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from researchkit.errors import ParameterError
+from researchkit.experiments.causal import design_narrative
+from researchkit.experiments.causal.narrative import DESIGN_NARRATIVES
 from researchkit.runner import run_study
 from researchkit.runner.notebooks import read_notebook_info
 
@@ -42,3 +46,24 @@ def test_every_design_runs(runs, design):
     if design != "synthetic_control":  # synthetic control reports a permutation p-value only
         assert results["ci_low"] < results["ci_high"]
     assert results["checks"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("design", DESIGNS)
+def test_report_explains_the_chosen_design_only(runs, design):
+    html = (runs.folder / design / "report.html").read_text(encoding="utf-8")
+    headings = set(re.findall(r"<h2[^>]*>([^<]+)", html))
+    shown = {d for d, text in DESIGN_NARRATIVES.items()
+             if text.splitlines()[0].removeprefix("## ") in headings}
+    assert shown == {design}, headings
+
+
+def test_design_narrative():
+    from IPython.display import Markdown
+
+    md = design_narrative("its")
+    assert isinstance(md, Markdown)
+    assert md.data.startswith("## Interrupted time series")
+    assert set(DESIGN_NARRATIVES) == {"did", *DESIGNS}
+    with pytest.raises(ParameterError, match="design"):
+        design_narrative("rdd")

@@ -32,6 +32,7 @@ from researchkit.experiments.causal.callaway_santanna import CallawaySantAnna
 from researchkit.experiments.causal.did import DifferenceInDifferences, did
 from researchkit.experiments.causal.event_study import EventStudy
 from researchkit.experiments.causal.its import InterruptedTimeSeries, segmented_regression
+from researchkit.experiments.causal.narrative import design_narrative
 from researchkit.experiments.causal.panel_tools import aggregate_panel, did_columns
 from researchkit.experiments.causal.propensity import (
     PropensityScoreMatching,
@@ -56,6 +57,7 @@ __all__ = [
     "adoption_summary",
     "aggregate_panel",
     "checks",
+    "design_narrative",
     "did",
     "did_columns",
     "goodman_bacon",

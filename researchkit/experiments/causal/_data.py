@@ -21,6 +21,7 @@ __all__ = [
     "check_columns",
     "check_frame",
     "check_numeric",
+    "column_list",
     "first_bad_row",
 ]
 
@@ -34,6 +35,28 @@ def check_frame(df: Any, parameter: str = "df") -> pd.DataFrame:
         raise DataError("the table is empty", parameter=parameter,
                         expected="at least one row")
     return df
+
+
+def column_list(value: str | Sequence[str] | None, parameter: str, *,
+                required: str | None = None) -> list[str]:
+    """A column-name argument as a list: one name, a sequence of names, or ``None`` (none).
+
+    ``required`` (the description of what is expected, e.g. "the confounders to adjust for")
+    makes an empty list a :class:`ParameterError` naming ``parameter``.
+    """
+    if value is None:
+        names: list[str] = []
+    elif isinstance(value, str):
+        names = [value]
+    elif isinstance(value, Sequence | pd.Index | np.ndarray):
+        names = list(value)
+    else:
+        raise ParameterError("expected column names", parameter=parameter,
+                             expected="a column name or a list of column names",
+                             got=type(value).__name__)
+    if required is not None and not names:
+        raise ParameterError(f"no {parameter}", parameter=parameter, expected=required)
+    return names
 
 
 def first_bad_row(df: pd.DataFrame, mask: np.ndarray) -> Any:

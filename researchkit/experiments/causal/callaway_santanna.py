@@ -50,8 +50,10 @@ from researchkit.experiments.causal._data import (
     check_columns,
     check_frame,
     check_numeric,
+    column_list,
 )
 from researchkit.experiments.causal._panel import adoption_table, check_unique_unit_time
+from researchkit.experiments.causal._plots import plot_relative_effects
 from researchkit.results import Result
 
 if TYPE_CHECKING:
@@ -165,9 +167,7 @@ class CallawaySantAnna:
         covariates: Sequence[str] | None = None,
     ) -> None:
         check_frame(df)
-        if isinstance(covariates, str):
-            covariates = [covariates]
-        covariates = list(covariates or [])
+        covariates = column_list(covariates, "covariates")
         if (group is None) == (treatment is None):
             raise ParameterError("give exactly one of 'group' and 'treatment'",
                                  parameter="group",
@@ -553,25 +553,8 @@ class CallawaySantAnna:
 
     def plot(self, ax: Any = None, *, truth: dict[int, float] | None = None) -> Figure:
         """Dynamic (event-time) aggregation with intervals."""
-        from researchkit.plots import PALETTE, new_figure
-
-        if ax is None:
-            fig, ax = new_figure()
-        else:
-            fig = ax.figure
         tab = self.aggregate("dynamic").table
-        x = tab.index.to_numpy()
-        ax.errorbar(x, tab["att"], yerr=[tab["att"] - tab["ci_low"], tab["ci_high"] - tab["att"]],
-                    fmt="none", ecolor="grey", capsize=3, linewidth=1)
-        ax.scatter(x, tab["att"], c=[PALETTE[0] if e < 0 else PALETTE[1] for e in x], zorder=3)
-        if truth:
-            ks = sorted(k for k in truth if x.min() <= k <= x.max())
-            ax.plot(ks, [truth[k] for k in ks], color=PALETTE[2], linestyle=":",
-                    label="true effect")
-            ax.legend()
-        ax.axhline(0, color="black", linewidth=0.8)
-        ax.axvline(-0.5, color="grey", linestyle="--", linewidth=1)
-        ax.set_xlabel("periods relative to treatment start")
-        ax.set_ylabel(f"ATT on {self.outcome}")
-        ax.set_title("Callaway–Sant'Anna event study")
-        return fig
+        return plot_relative_effects(tab.index.to_numpy(), tab["att"], tab["ci_low"],
+                                     tab["ci_high"], ylabel=f"ATT on {self.outcome}",
+                                     title="Callaway–Sant'Anna event study", ax=ax,
+                                     truth=truth)

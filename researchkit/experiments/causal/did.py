@@ -40,6 +40,7 @@ from researchkit.experiments.causal._data import (
     check_columns,
     check_frame,
     check_numeric,
+    column_list,
 )
 from researchkit.experiments.causal._ols import OLSFit, fit_ols
 from researchkit.experiments.causal._panel import (
@@ -139,9 +140,7 @@ class DifferenceInDifferences:
                                       not isinstance(bootstrap, int) or bootstrap < 99):
             raise ParameterError("invalid number of bootstrap draws", parameter="bootstrap",
                                  expected="an integer >= 99 (e.g. 999)", got=bootstrap)
-        if isinstance(covariates, str):
-            covariates = [covariates]
-        covariates = list(covariates or [])
+        covariates = column_list(covariates, "covariates")
         check_columns(df, outcome=outcome, treated=treated, post=post, unit=unit, time=time,
                       cluster=cluster, covariates=covariates)
         self.ci_level = check_ci_level(ci_level)

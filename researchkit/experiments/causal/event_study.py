@@ -41,6 +41,7 @@ from researchkit.experiments.causal._data import (
 )
 from researchkit.experiments.causal._ols import fit_ols
 from researchkit.experiments.causal._panel import adoption_table, check_unique_unit_time
+from researchkit.experiments.causal._plots import plot_relative_effects
 from researchkit.results import Result
 
 if TYPE_CHECKING:
@@ -218,27 +219,8 @@ class EventStudy:
 
     def plot(self, ax: Any = None, *, truth: dict[int, float] | None = None) -> Figure:
         """Coefficients with intervals by relative period (0 = first treated period)."""
-        from researchkit.plots import PALETTE, new_figure
-
-        if ax is None:
-            fig, ax = new_figure()
-        else:
-            fig = ax.figure
         c = self.coefficients
-        x = c.index.to_numpy()
-        colors = [PALETTE[0] if e < 0 else PALETTE[1] for e in x]
-        ax.errorbar(x, c["estimate"], yerr=[c["estimate"] - c["ci_low"],
-                                            c["ci_high"] - c["estimate"]],
-                    fmt="none", ecolor="grey", capsize=3, linewidth=1)
-        ax.scatter(x, c["estimate"], c=colors, zorder=3)
-        if truth:
-            ks = sorted(k for k in truth if x.min() <= k <= x.max())
-            ax.plot(ks, [truth[k] for k in ks], color=PALETTE[2], linestyle=":",
-                    label="true effect")
-            ax.legend()
-        ax.axhline(0, color="black", linewidth=0.8)
-        ax.axvline(-0.5, color="grey", linestyle="--", linewidth=1)
-        ax.set_xlabel("periods relative to treatment start")
-        ax.set_ylabel(f"effect on {self.outcome}")
-        ax.set_title(f"Event study ({self.ci_level:.0%} intervals)")
-        return fig
+        return plot_relative_effects(c.index.to_numpy(), c["estimate"], c["ci_low"],
+                                     c["ci_high"], ylabel=f"effect on {self.outcome}",
+                                     title=f"Event study ({self.ci_level:.0%} intervals)",
+                                     ax=ax, truth=truth)

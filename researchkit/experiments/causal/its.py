@@ -11,16 +11,22 @@ intervention, with control series that the intervention did not affect as regres
 (statsmodels ``UnobservedComponents``, maximum likelihood; the regression coefficients sit in
 the state vector, so their estimation error is part of the forecast variance). Its forecast
 over the post-period, given the controls, is the counterfactual ``ŷ_t``; the pointwise effect is
-``y_t − ŷ_t`` and the cumulative effect ``Σ (y_t − ŷ_t)``. Intervals come from the exact
-Gaussian forecast distribution of the fitted state-space model: pointwise variances
-``Z P_t Z' + H`` and the covariances ``Cov(ŷ_s, ŷ_t) = Z T^{t−s} P_s Z'`` (s < t), so the
-cumulative interval accounts for the correlation between forecast errors. The variances are plugged
-in at their maximum-likelihood values (their uncertainty is ignored, unlike the Bayesian
-CausalImpact; the regression coefficients' uncertainty *is* included because they sit
-in the state vector). Intervals are therefore somewhat narrow with short pre-periods: in our
-simulations (local level + one control, 60 pre-periods, 20 post-periods) the 95% interval of
-the cumulative effect covered the truth about 89% of the time and an A/A test rejected about
-10% of the time.
+``y_t − ŷ_t`` and the cumulative effect ``Σ (y_t − ŷ_t)``. Given the variances, the forecast
+path is exactly Gaussian: pointwise variances ``Z P_t Z' + H`` and covariances
+``Cov(ŷ_s, ŷ_t) = Z T^{t−s} P_s Z'`` (s < t), so the cumulative interval accounts for the
+positive correlation between forecast errors.
+
+Plugging the maximum-likelihood variances into that distribution (``intervals="plug-in"``)
+ignores their estimation error. With a short pre-period the level variance is often
+estimated near zero, and since the random-walk part of the cumulative forecast variance grows
+like h³σ²_η/3, the cumulative interval is then far too narrow: in repeated simulations (local
+level σ_η = 0.3, σ_ε = 1, one control, 60 pre- and 20 post-periods, 400 series) the plug-in
+95% intervals covered the truth 93.3% of the time pointwise and 89.8% cumulatively (A/A
+rejections 8.5%), against 95.3% / 96.3% with the true variances on the same series. By
+default (``intervals="posterior"``), as in the Bayesian CausalImpact, the forecast
+distribution is integrated over the posterior of the variances (flat prior on the standard
+deviations, importance sampling; see :mod:`researchkit.experiments.causal._ssm_forecast`):
+coverage 96.3% pointwise and 96.3% cumulative, A/A rejections 4.5%.
 
 Assumptions: the pre-period model describes how the outcome would have evolved; the
 controls were not affected by the intervention; their relation to the outcome is stable.
@@ -50,6 +56,16 @@ from researchkit.experiments.causal._data import (
     check_columns,
     check_frame,
     check_numeric,
+    column_list,
+)
+from researchkit.experiments.causal._ssm_forecast import (
+    ForecastMixture,
+    design_rows,
+    forecast_moments,
+    mixture_cdf,
+    mixture_quantiles,
+    posterior_forecast,
+    state_matrix,
 )
 from researchkit.results import Result
 
@@ -57,13 +73,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = ["InterruptedTimeSeries", "forecast_covariance", "segmented_regression"]
-
-
-def _matrix(ssm: Any, name: str, t: int | None = None) -> np.ndarray:
-    m = np.asarray(ssm[name])
-    if m.ndim == 3:
-        return m[:, :, 0 if t is None or m.shape[2] == 1 else t]
-    return m
 
 
 def forecast_covariance(results: Any, start: int) -> tuple[np.ndarray, np.ndarray]:
@@ -78,23 +87,28 @@ def forecast_covariance(results: Any, start: int) -> tuple[np.ndarray, np.ndarra
     """
     ssm = results.model.ssm
     nobs = results.model.nobs
-    steps = nobs - start
-    tmat = _matrix(ssm, "transition")
-    h = float(_matrix(ssm, "obs_cov")[0, 0])
-    zs = np.array([_matrix(ssm, "design", t)[0] for t in range(start, nobs)])
-    obs_int = np.atleast_2d(np.asarray(ssm["obs_intercept"], dtype=float))  # (k_endog, 1|nobs)
-    ds_ = obs_int[0, start:nobs] if obs_int.shape[1] > 1 else np.full(steps, obs_int[0, 0])
+    zs, ds_ = design_rows(ssm, start)
+    h = float(state_matrix(ssm, "obs_cov")[0, 0])
     m = np.asarray(results.predicted_state)[:, start:nobs]
     p = np.asarray(results.predicted_state_cov)[:, :, start:nobs]
-    mean = np.einsum("tk,kt->t", zs, m) + ds_
-    cov = np.zeros((steps, steps))
-    for s_ in range(steps):
-        v = p[:, :, s_] @ zs[s_]
-        cov[s_, s_] = zs[s_] @ v + h
-        for t in range(s_ + 1, steps):
-            v = tmat @ v
-            cov[s_, t] = cov[t, s_] = zs[t] @ v
-    return mean, cov
+    mean, cov = forecast_moments(zs, ds_, state_matrix(ssm, "transition"), np.array([h]),
+                                 m[None], p[None])
+    return mean[0], cov[0]
+
+
+def _post_periods(df: pd.DataFrame, time: str, intervention: Any) -> tuple[pd.Series,
+                                                                           np.ndarray]:
+    """The (strictly increasing) time column and the post-period mask ``time >= intervention``."""
+    t = df[time]
+    if not t.is_monotonic_increasing or t.duplicated().any():
+        raise DataError("periods must be strictly increasing", parameter="time", column=time,
+                        expected="one row per period, sorted")
+    try:
+        post = (t >= intervention).to_numpy()
+    except TypeError:
+        raise ParameterError("intervention is not comparable with the time column",
+                             parameter="intervention", got=intervention) from None
+    return t, post
 
 
 class InterruptedTimeSeries:
@@ -120,6 +134,16 @@ class InterruptedTimeSeries:
         Number of trigonometric harmonics of the seasonal component.
     stochastic_seasonal : bool
         Let the seasonal pattern evolve (one more variance to estimate); default fixed.
+    intervals : {"posterior", "plug-in"}
+        ``"posterior"`` (default): integrate the forecast over the posterior of the model's
+        variances (flat prior on the standard deviations, importance sampling; see
+        :mod:`researchkit.experiments.causal._ssm_forecast`), so the intervals carry the
+        uncertainty of the estimated variances. ``"plug-in"``: the exact Gaussian forecast at
+        the maximum-likelihood variances (narrower; under-covers with short pre-periods).
+    draws : int
+        Importance-sampling draws of the variances (``intervals="posterior"``).
+    seed : int
+        Seed of the importance sampler (results are reproducible for a given seed).
     ci_level : float
 
     Attributes
@@ -144,21 +168,25 @@ class InterruptedTimeSeries:
         seasonal_period: int | None = None,
         harmonics: int = 2,
         stochastic_seasonal: bool = False,
+        intervals: str = "posterior",
+        draws: int = 200,
+        seed: int = 0,
         ci_level: float = 0.95,
     ) -> None:
         check_frame(df)
-        if isinstance(controls, str):
-            controls = [controls]
-        controls = list(controls or [])
+        if intervals not in ("posterior", "plug-in"):
+            raise ParameterError("unknown interval method", parameter="intervals",
+                                 expected="'posterior' or 'plug-in'", got=intervals)
+        if isinstance(draws, bool) or not isinstance(draws, int) or draws < 50:
+            raise ParameterError("invalid number of draws", parameter="draws",
+                                 expected="an integer >= 50", got=draws)
+        controls = column_list(controls, "controls")
         check_columns(df, outcome=outcome, time=time, controls=controls)
         self.ci_level = check_ci_level(ci_level)
         y = check_numeric(df, outcome, "outcome")
         xs = np.column_stack([check_numeric(df, c, "controls") for c in controls]) \
             if controls else None
-        t = df[time]
-        if not t.is_monotonic_increasing or t.duplicated().any():
-            raise DataError("periods must be strictly increasing", parameter="time", column=time,
-                            expected="one row per period, sorted")
+        t, post = _post_periods(df, time, intervention)
         if seasonal_period is not None and (isinstance(seasonal_period, bool) or
                                             not isinstance(seasonal_period, int)
                                             or seasonal_period < 2):
@@ -167,11 +195,6 @@ class InterruptedTimeSeries:
         if isinstance(harmonics, bool) or not isinstance(harmonics, int) or harmonics < 1:
             raise ParameterError("invalid number of harmonics", parameter="harmonics",
                                  expected="an integer >= 1", got=harmonics)
-        try:
-            post = (t >= intervention).to_numpy()
-        except TypeError:
-            raise ParameterError("intervention is not comparable with the time column",
-                                 parameter="intervention", got=intervention) from None
         n_pre = int((~post).sum())
         if n_pre == 0 or post.sum() == 0:
             raise ParameterError("intervention must fall inside the series",
@@ -215,39 +238,63 @@ class InterruptedTimeSeries:
         exog_all = pd.DataFrame(xs, columns=controls) if xs is not None else None
         self.filtered = UnobservedComponents(y_masked, exog=exog_all, **kwargs).filter(
             fit.params)
-        mean, cov = forecast_covariance(self.filtered, n_pre)
-        from scipy import stats
+        if intervals == "posterior":
+            mix = posterior_forecast(self.filtered.model, np.asarray(fit.params), n_pre,
+                                     draws=draws, seed=seed)
+            if mix.ess < 0.1 * draws:
+                self.warnings.append(
+                    f"The importance sampler of the variances is degenerate (effective "
+                    f"sample size {mix.ess:.0f} of {draws}); increase `draws` or simplify "
+                    "the model.")
+        else:
+            mean_, cov_ = forecast_covariance(self.filtered, n_pre)
+            mix = ForecastMixture(mean_[None], cov_[None], np.ones(1),
+                                  np.asarray(fit.params, dtype=float)[None], 1.0)
+        self.forecast = mix
 
-        z = float(stats.norm.ppf(0.5 + self.ci_level / 2))
-        sd = np.sqrt(np.diag(cov))
+        lo_p, hi_p = 0.5 - self.ci_level / 2, 0.5 + self.ci_level / 2
+        mu_t, sd_t = mix.pointwise()
+        mean = mix.mean
         actual = y[n_pre:]
         effect = actual - mean
-        cum_sd = np.sqrt(np.array([cov[: i + 1, : i + 1].sum() for i in range(steps)]))
-        cum = np.cumsum(effect)
+        pred_low = mixture_quantiles(lo_p, mu_t, sd_t, mix.weights)
+        pred_high = mixture_quantiles(hi_p, mu_t, sd_t, mix.weights)
+        mu_c, sd_c = mix.sums()
+        cum_actual = np.cumsum(actual)
+        cum = cum_actual - mu_c.T @ mix.weights
+        cum_low = cum_actual - mixture_quantiles(hi_p, mu_c, sd_c, mix.weights)
+        cum_high = cum_actual - mixture_quantiles(lo_p, mu_c, sd_c, mix.weights)
+        # predictive sd of the total (law of total variance over the draws)
+        tot_mu, tot_sd = mu_c[:, -1], sd_c[:, -1]
+        total_sd = float(np.sqrt(mix.weights @ (tot_sd ** 2 + tot_mu ** 2)
+                                 - (mix.weights @ tot_mu) ** 2))
         pre_pred = np.asarray(fit.fittedvalues, dtype=float).copy()
         burn = int(min(getattr(fit, "loglikelihood_burn", 0), n_pre - 1))
         pre_pred[:burn] = np.nan  # diffuse start-up: no real one-step prediction yet
         frame = pd.DataFrame({
             time: t.to_numpy(), "actual": y,
             "predicted": np.concatenate([pre_pred, mean]),
-            "predicted_low": np.concatenate([np.full(n_pre, np.nan), mean - z * sd]),
-            "predicted_high": np.concatenate([np.full(n_pre, np.nan), mean + z * sd]),
+            "predicted_low": np.concatenate([np.full(n_pre, np.nan), pred_low]),
+            "predicted_high": np.concatenate([np.full(n_pre, np.nan), pred_high]),
             "effect": np.concatenate([y[:n_pre] - pre_pred, effect]),
-            "effect_low": np.concatenate([np.full(n_pre, np.nan), effect - z * sd]),
-            "effect_high": np.concatenate([np.full(n_pre, np.nan), effect + z * sd]),
+            "effect_low": np.concatenate([np.full(n_pre, np.nan), actual - pred_high]),
+            "effect_high": np.concatenate([np.full(n_pre, np.nan), actual - pred_low]),
             "cumulative_effect": np.concatenate([np.full(n_pre, np.nan), cum]),
-            "cumulative_low": np.concatenate([np.full(n_pre, np.nan), cum - z * cum_sd]),
-            "cumulative_high": np.concatenate([np.full(n_pre, np.nan), cum + z * cum_sd]),
+            "cumulative_low": np.concatenate([np.full(n_pre, np.nan), cum_low]),
+            "cumulative_high": np.concatenate([np.full(n_pre, np.nan), cum_high]),
             "post": post,
         }).set_index(time)
         self.effects = frame
         self.n_pre = n_pre
-        total_sd = float(cum_sd[-1])
         total = float(cum[-1])
+        total_ci = [float(cum_low[-1]), float(cum_high[-1])]
         avg, avg_sd = total / steps, total_sd / steps
         counterfactual_total = float(mean.sum())
         zstat = total / total_sd if total_sd > 0 else np.nan
-        p = float(2 * stats.norm.sf(abs(zstat)))
+        # two-sided tail probability of "no effect" under the predictive distribution
+        f0 = float(mixture_cdf(np.array([cum_actual[-1]]), mu_c[:, -1:], sd_c[:, -1:],
+                               mix.weights)[0])
+        p = float(min(1.0, 2 * min(f0, 1 - f0)))
         rel = total / counterfactual_total if counterfactual_total != 0 else None
         comp = ["local linear trend" if trend else "local level"]
         if seasonal_period:
@@ -263,19 +310,26 @@ class InterruptedTimeSeries:
                     + "; ".join(comp) + f") fitted by maximum likelihood on {n_pre} "
                     f"pre-period observations; counterfactual = its forecast over {steps} "
                     "post-periods; intervals from the exact Gaussian forecast covariance "
-                    "(variances plugged in at their estimates, so intervals can be narrow with "
-                    "a short pre-period; regression-coefficient uncertainty included); "
-                    "two-sided z-test of the cumulative effect."),
-            ci=(avg - z * avg_sd, avg + z * avg_sd), ci_level=self.ci_level, p_value=p,
+                    "(regression-coefficient uncertainty included) "
+                    + (f"integrated over the posterior of the variances (flat prior on the "
+                       f"standard deviations, {draws} importance-sampling draws, effective "
+                       f"sample size {mix.ess:.0f})" if intervals == "posterior" else
+                       "with the variances plugged in at their estimates (narrow with a "
+                       "short pre-period)")
+                    + "; two-sided tail probability of the cumulative effect."),
+            ci=(total_ci[0] / steps, total_ci[1] / steps), ci_level=self.ci_level,
+            p_value=p,
             statistic=zstat, statistic_name="z", n=len(df),
             table=frame,
             details={"cumulative_effect": total,
-                     "cumulative_ci": [total - z * total_sd, total + z * total_sd],
+                     "cumulative_ci": total_ci,
                      "relative_effect": rel,
                      "relative_ci": None if rel is None else
-                     [(total - z * total_sd) / counterfactual_total,
-                      (total + z * total_sd) / counterfactual_total],
+                     sorted([total_ci[0] / counterfactual_total,
+                             total_ci[1] / counterfactual_total]),
                      "n_pre": n_pre, "n_post": steps, "se_average": avg_sd,
+                     "intervals": intervals,
+                     "effective_draws": mix.ess,
                      "pre_period_rmse": float(np.sqrt(np.nanmean((y[:n_pre] - pre_pred)
                                                                  ** 2)))},
             warnings=list(self.warnings),
@@ -354,21 +408,11 @@ def segmented_regression(
     from scipy import stats
 
     check_frame(df)
-    if isinstance(controls, str):
-        controls = [controls]
-    controls = list(controls or [])
+    controls = column_list(controls, "controls")
     check_columns(df, outcome=outcome, time=time, controls=controls)
     ci_level = check_ci_level(ci_level)
     y = check_numeric(df, outcome, "outcome")
-    t = df[time]
-    if not t.is_monotonic_increasing or t.duplicated().any():
-        raise DataError("periods must be strictly increasing", parameter="time", column=time,
-                        expected="one row per period, sorted")
-    try:
-        post = (t >= intervention).to_numpy()
-    except TypeError:
-        raise ParameterError("intervention is not comparable with the time column",
-                             parameter="intervention", got=intervention) from None
+    _, post = _post_periods(df, time, intervention)
     n = len(y)
     t0 = int(np.argmax(post)) if post.any() else n
     if t0 < 3 or post.sum() < 2:

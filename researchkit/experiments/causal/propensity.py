@@ -45,6 +45,7 @@ from researchkit.experiments.causal._data import (
     check_columns,
     check_frame,
     check_numeric,
+    column_list,
 )
 from researchkit.experiments.causal.checks.balance import balance_table
 from researchkit.results import Result
@@ -115,12 +116,7 @@ def fit_logit(x: np.ndarray, d: np.ndarray, *, max_iter: int = 100,
 def _prepare(df: pd.DataFrame, outcome: str, treatment: str,
              covariates: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     check_frame(df)
-    if isinstance(covariates, str):
-        covariates = [covariates]
-    covariates = list(covariates)
-    if not covariates:
-        raise ParameterError("no covariates", parameter="covariates",
-                             expected="the confounders to adjust for")
+    covariates = column_list(covariates, "covariates", required="the confounders to adjust for")
     check_columns(df, outcome=outcome, treatment=treatment, covariates=covariates)
     y = check_numeric(df, outcome, "outcome")
     d = check_binary(df, treatment, "treatment")
@@ -185,7 +181,8 @@ class PropensityScoreWeighting:
             raise ParameterError("invalid trimming threshold", parameter="trim",
                                  expected="a number in (0, 0.5), e.g. 0.1, or None", got=trim)
         self.ci_level = check_ci_level(ci_level)
-        covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+        covariates = column_list(covariates, "covariates",
+                                 required="the confounders to adjust for")
         y, d, x, names = _prepare(df, outcome, treatment, covariates)
         self.outcome, self.treatment, self.covariates = outcome, treatment, covariates
         self.estimand, self.trim = estimand, trim
@@ -366,7 +363,8 @@ class PropensityScoreMatching:
                                  expected="a positive number of SDs (e.g. 0.2) or None",
                                  got=caliper)
         self.ci_level = check_ci_level(ci_level)
-        covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+        covariates = column_list(covariates, "covariates",
+                                 required="the confounders to adjust for")
         y, d, x, _ = _prepare(df, outcome, treatment, covariates)
         self.outcome, self.treatment, self.covariates = outcome, treatment, covariates
         beta = fit_logit(x, d)

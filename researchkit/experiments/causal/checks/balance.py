@@ -34,6 +34,7 @@ from researchkit.experiments.causal._data import (
     check_columns,
     check_frame,
     check_numeric,
+    column_list,
 )
 from researchkit.results import Result
 
@@ -136,12 +137,7 @@ def balance_table(
         variance ratio after), binary flag.
     """
     check_frame(df)
-    if isinstance(covariates, str):
-        covariates = [covariates]
-    covariates = list(covariates)
-    if not covariates:
-        raise ParameterError("no covariates", parameter="covariates",
-                             expected="at least one column")
+    covariates = column_list(covariates, "covariates", required="at least one column")
     check_columns(df, treatment=treatment, covariates=covariates)
     d = check_binary(df, treatment, "treatment")
     w = None
