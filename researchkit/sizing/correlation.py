@@ -33,7 +33,8 @@ sums in float64) and ``T`` overwrites ``S``; the matrix products run in chunks s
 that OpenBLAS keeps them on the calling thread; the ranks of each row of ``T`` come from one
 SIMD sort of float64 keys (the float32 score widened, its index in the unused low mantissa
 bits); the sorted values are then scattered into place. Sorting, drawing and scattering
-release the GIL, so the columns are processed on a few threads (:mod:`researchkit.sizing.parallel`).
+release the GIL, so the columns are processed on a few threads
+(:mod:`researchkit.sizing.parallel`).
 
 Reference
 ---------
@@ -244,9 +245,8 @@ def _induce(columns: list[np.ndarray | None], spearman: np.ndarray, s: np.ndarra
     Why float32 scores: they only decide ranks. A 24-bit mantissa separates neighbouring
     normal scores except for a few thousand pairs per million draws, which are then ordered by
     draw index (see :func:`_rank_order`); the draws are exchangeable, so that is a random
-    tie-break and leaves the
-    achieved rank correlation unaffected. Sums are accumulated in float64, so the sample
-    correlation of ``T`` equals the target to about 1e-6.
+    tie-break and leaves the achieved rank correlation unaffected. Sums are accumulated in
+    float64, so the sample correlation of ``T`` equals the target to about 1e-6.
 
     The sorted columns (float64, length n, owned by nobody else) are recycled through
     ``buffers`` as the placed columns and the sort keys of the next ones.
