@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
 import numpy as np
@@ -68,8 +68,9 @@ PARAMETERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 DISTRIBUTIONS = tuple(PARAMETERS)
 INTERVAL_SHAPES = ("normal", "lognormal", "logitnormal", "uniform")
-_PARAM_NAMES = ("value", "low", "mode", "high", "mean", "sd", "mu", "sigma", "median",
-                "level", "shape", "lambda")
+#: Every distribution parameter a spec may give, in the order specs list them.
+PARAMETER_NAMES = ("value", "low", "mode", "high", "mean", "sd", "mu", "sigma", "median",
+                   "level", "shape", "lambda")
 
 
 def _ndtri(q: Any) -> Any:
@@ -96,6 +97,16 @@ def _fmt(x: float) -> str:
     return f"{x:,.6g}"
 
 
+def _raise_problems(kind: str, params: Mapping[str, Any], parameter: str) -> None:
+    """Raise a ParameterError listing every problem :func:`distribution_problems` finds
+    (``parameter`` names the problems that concern no single parameter)."""
+    problems = distribution_problems(kind, params)
+    if problems:
+        text = "; ".join(f"{k}: {m}" if k else m for k, m in problems)
+        raise ParameterError(f"invalid {kind} distribution: {text}",
+                             parameter=problems[0][0] or parameter)
+
+
 @dataclass(frozen=True)
 class Distribution:
     """Base class: a univariate distribution with quantiles and seeded sampling."""
@@ -114,8 +125,8 @@ class Distribution:
         raise NotImplementedError
 
     def params(self) -> dict[str, Any]:
-        """The parameters as given (for specs, reports and ``repr``)."""
-        raise NotImplementedError
+        """The parameters as given (for specs, reports and ``repr``): the init fields."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
 
     # -- shared -----------------------------------------------------------------------------
     def ppf(self, q: Any) -> np.ndarray:
@@ -161,11 +172,22 @@ class Distribution:
         return {"dist": self.kind, **self.params()}
 
     def __post_init__(self) -> None:
-        problems = distribution_problems(self.kind, self.params())
-        if problems:
-            text = "; ".join(f"{k}: {m}" if k else m for k, m in problems)
-            raise ParameterError(f"invalid {self.kind} distribution: {text}",
-                                 parameter=problems[0][0] or self.kind)
+        _raise_problems(self.kind, self.params(), self.kind)
+
+
+class _Bounded(Distribution):
+    """A distribution on the bounds the analyst stated, ``[low, high]`` (no fields of its own:
+    the subclasses declare ``low`` and ``high``)."""
+
+    low: float
+    high: float
+
+    @property
+    def support(self) -> tuple[float, float]:
+        return float(self.low), float(self.high)
+
+    def stated_range(self) -> tuple[float, float]:
+        return self.support
 
 
 @dataclass(frozen=True)
@@ -196,12 +218,9 @@ class Point(Distribution):
     def stated_range(self) -> tuple[float, float]:
         return float(self.value), float(self.value)
 
-    def params(self) -> dict[str, Any]:
-        return {"value": self.value}
-
 
 @dataclass(frozen=True)
-class Uniform(Distribution):
+class Uniform(_Bounded):
     """Every value between ``low`` and ``high`` equally likely."""
 
     kind: ClassVar[str] = "uniform"
@@ -218,19 +237,9 @@ class Uniform(Distribution):
     def mean(self) -> float:
         return (self.low + self.high) / 2
 
-    @property
-    def support(self) -> tuple[float, float]:
-        return float(self.low), float(self.high)
-
-    def stated_range(self) -> tuple[float, float]:
-        return self.support
-
-    def params(self) -> dict[str, Any]:
-        return {"low": self.low, "high": self.high}
-
 
 @dataclass(frozen=True)
-class Triangular(Distribution):
+class Triangular(_Bounded):
     """Triangular distribution on ``[low, high]`` peaking at ``mode``."""
 
     kind: ClassVar[str] = "triangular"
@@ -252,19 +261,9 @@ class Triangular(Distribution):
     def mean(self) -> float:
         return (self.low + self.mode + self.high) / 3
 
-    @property
-    def support(self) -> tuple[float, float]:
-        return float(self.low), float(self.high)
-
-    def stated_range(self) -> tuple[float, float]:
-        return self.support
-
-    def params(self) -> dict[str, Any]:
-        return {"low": self.low, "mode": self.mode, "high": self.high}
-
 
 @dataclass(frozen=True)
-class PERT(Distribution):
+class PERT(_Bounded):
     """PERT (modified beta) distribution on ``[low, high]`` with most likely value ``mode``."""
 
     kind: ClassVar[str] = "pert"
@@ -296,13 +295,6 @@ class PERT(Distribution):
     def mean(self) -> float:
         return (self.low + self.lamb * self.mode + self.high) / (self.lamb + 2)
 
-    @property
-    def support(self) -> tuple[float, float]:
-        return float(self.low), float(self.high)
-
-    def stated_range(self) -> tuple[float, float]:
-        return self.support
-
     def params(self) -> dict[str, Any]:
         out: dict[str, Any] = {"low": self.low, "mode": self.mode, "high": self.high}
         if self.lamb != 4.0:
@@ -328,9 +320,6 @@ class Normal(Distribution):
     def support(self) -> tuple[float, float]:
         return -math.inf, math.inf
 
-    def params(self) -> dict[str, Any]:
-        return {"mean": self.mean, "sd": self.sd}
-
 
 @dataclass(frozen=True)
 class LogNormal(Distribution):
@@ -347,20 +336,14 @@ class LogNormal(Distribution):
     @classmethod
     def from_mean_sd(cls, mean: float, sd: float) -> LogNormal:
         """The lognormal with natural-scale mean ``mean`` and standard deviation ``sd``."""
-        problems = distribution_problems("lognormal", {"mean": mean, "sd": sd})
-        if problems:
-            raise ParameterError(f"invalid lognormal: {problems[0][1]}",
-                                 parameter=problems[0][0])
+        _raise_problems("lognormal", {"mean": mean, "sd": sd}, "lognormal")
         s2 = math.log1p((sd / mean) ** 2)
         return cls(math.log(mean) - s2 / 2, math.sqrt(s2))
 
     @classmethod
     def from_median(cls, median: float, sigma: float) -> LogNormal:
         """The lognormal with the given median and log-scale standard deviation."""
-        problems = distribution_problems("lognormal", {"median": median, "sigma": sigma})
-        if problems:
-            raise ParameterError(f"invalid lognormal: {problems[0][1]}",
-                                 parameter=problems[0][0])
+        _raise_problems("lognormal", {"median": median, "sigma": sigma}, "lognormal")
         return cls(math.log(median), sigma)
 
     def _ppf(self, q: np.ndarray) -> np.ndarray:
@@ -380,9 +363,6 @@ class LogNormal(Distribution):
     @property
     def support(self) -> tuple[float, float]:
         return 0.0, math.inf
-
-    def params(self) -> dict[str, Any]:
-        return {"mu": self.mu, "sigma": self.sigma}
 
 
 @dataclass(frozen=True)
@@ -414,9 +394,6 @@ class LogitNormal(Distribution):
     @property
     def support(self) -> tuple[float, float]:
         return 0.0, 1.0
-
-    def params(self) -> dict[str, Any]:
-        return {"mu": self.mu, "sigma": self.sigma}
 
 
 @dataclass(frozen=True)
@@ -467,9 +444,6 @@ class Interval(Distribution):
 
     def stated_range(self) -> tuple[float, float]:
         return float(self.low), float(self.high)
-
-    def params(self) -> dict[str, Any]:
-        return {"low": self.low, "high": self.high, "level": self.level, "shape": self.shape}
 
     def describe(self) -> str:
         return (f"{self.level:.0%} interval {_fmt(self.low)}–{_fmt(self.high)} "
@@ -563,11 +537,7 @@ def distribution_from_params(kind: str, params: Mapping[str, Any]) -> Distributi
     ParameterError
         If :func:`distribution_problems` finds anything wrong.
     """
-    problems = distribution_problems(kind, params)
-    if problems:
-        text = "; ".join(f"{k}: {m}" if k else m for k, m in problems)
-        raise ParameterError(f"invalid {kind} distribution: {text}",
-                             parameter=problems[0][0] or "dist")
+    _raise_problems(kind, params, "dist")
     p = {k: v for k, v in params.items() if v is not None}
     if kind == "point":
         return Point(float(p["value"]))

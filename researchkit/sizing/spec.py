@@ -61,6 +61,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from researchkit.config import ProblemList, YamlDocument, load_yaml, parse_yaml, validate_model
 from researchkit.sizing.distributions import (
+    PARAMETER_NAMES,
     Distribution,
     distribution_from_params,
     distribution_problems,
@@ -132,12 +133,10 @@ class InputModel(_Model):
     notes: str = ""
 
     def distribution_params(self) -> dict[str, Any]:
-        names = ("value", "low", "mode", "high", "mean", "sd", "mu", "sigma", "median",
-                 "level", "shape")
-        out = {n: getattr(self, n) for n in names if getattr(self, n) is not None}
-        if self.lamb is not None:
-            out["lambda"] = self.lamb
-        return out
+        """The distribution parameters given (``lambda`` is the field ``lamb``)."""
+        given = {name: getattr(self, "lamb" if name == "lambda" else name)
+                 for name in PARAMETER_NAMES}
+        return {name: value for name, value in given.items() if value is not None}
 
 
 class CorrelationModel(_Model):
