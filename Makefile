@@ -27,7 +27,9 @@ help:
 venv: $(STAMP)
 
 # Plain `python3 -m venv` + pip; uv (installed from PyPI into the venv) does the resolving and
-# installing, about ten times faster than pip. If uv cannot be installed, pip does the job.
+# installing: 10x faster than pip, 3-4x once bytecode is compiled, which we do at install time
+# so that kernels start fast even where PYTHONDONTWRITEBYTECODE is set (see
+# benchmarks/bench_foundation_setup.py). If uv cannot be installed, pip does the job.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "researchkit needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
