@@ -14,9 +14,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from researchkit.channels._paths import _numeric as _nonneg
 from researchkit.channels.identifiers import normalize_email, normalize_phone
-from researchkit.channels.journeys import PATH_SEP, Journeys
-from researchkit.channels.stitching import Stitching
+from researchkit.channels.journeys import (
+    PATH_SEP,
+    Journeys,
+    _no_missing,
+    _require,
+    _times,
+)
+from researchkit.channels.stitching import Stitching, _check_columns, _stitching_result
 from researchkit.datasets.base import Simulated, check_positive_int, make_rng
 from researchkit.datasets.channels import (
     _DOMAINS,
@@ -50,13 +57,6 @@ def _normalize_many(series: pd.Series, func) -> pd.DataFrame:
     idx = np.where(codes < 0, len(results), codes)
     return pd.DataFrame({"value": obj.to_numpy(), "normalized": norm[idx],
                          "status": status[idx]}, index=series.index)
-
-
-def _check_columns(data: pd.DataFrame, columns: Sequence[str], parameter: str) -> None:
-    for col in columns:
-        if col not in data.columns:
-            raise DataError("column not found", column=col, parameter=parameter,
-                            expected=f"one of {list(map(str, data.columns))}")
 
 
 def stitch_identities(
@@ -206,14 +206,6 @@ def stitch_identities(
     per_source = frame.groupby("source", sort=True).agg(
         records=("client", "size"), clients=("client", "nunique"),
         people=("person", "nunique"))
-    clients_before = int(per_source["clients"].sum())
-    people_after = len(first_seen)
-    total = pd.DataFrame({"records": [n], "clients": [clients_before],
-                          "people": [people_after]}, index=pd.Index(["(all sources)"]))
-    table = pd.concat([per_source, total])
-    table.index.name = "source"
-    table["clients_per_person"] = table["clients"] / table["people"]
-
     people = frame.groupby("person", sort=True).agg(records=("client", "size"))
     # sources of each person as a bitmask, then one label per distinct combination (person
     # numbers k follow the order of the zero-padded ids, i.e. of people.index)
@@ -233,41 +225,11 @@ def stitch_identities(
         people[f"n_{kind}"] = sub.groupby("person_id")["normalized"].nunique().reindex(
             people.index, fill_value=0).astype(int)
 
-    warnings = []
-    if len(problems):
-        warnings.append(f"{len(problems)} malformed identifiers were not used for linking "
-                        "(see .problems)")
-    if len(conflicts):
-        warnings.append(f"{len(conflicts)} identifier values link more than {max_links} "
-                        "distinct person keys and were not used for linking (see .conflicts)")
-    return Stitching(
-        name="People after identity stitching",
-        estimate=people_after,
-        method=(
-            "Deterministic linkage: identifiers normalised (e-mail lower-cased with provider "
-            f"alias rules={'on' if provider_rules else 'off'}; phones to E.164 with default "
-            f"country {default_country}); records sharing a usable identifier value linked "
-            "transitively (connected components of the record-identifier graph, i.e. "
-            "union-find); malformed values and values co-occurring with more than "
-            f"{max_links} distinct {'/'.join(pk) or 'person keys'} excluded and reported; "
-            "person ids numbered by smallest record id."
-        ),
-        n=n,
-        table=table,
-        details={
-            "records": n, "clients_before": clients_before, "people_after": people_after,
-            "duplication_factor": clients_before / people_after if people_after else None,
-            "n_malformed": len(problems), "n_conflicts": len(conflicts),
-            "record_column": record_col,
-        },
-        warnings=warnings,
-        reference="Christen (2012) Data Matching, Springer; Tarjan (1975) JACM 22(2)",
-        records=records,
-        identifiers=ids_out,
-        problems=problems,
-        conflicts=conflicts,
-        people=people,
-    )
+    return _stitching_result(
+        per_source, n=n, people=people, records=records, identifiers=ids_out,
+        problems=problems, conflicts=conflicts, provider_rules=provider_rules,
+        default_country=default_country, max_links=max_links, person_keys=pk,
+        record_column=record_col)
 
 
 def _normalize_plain(values: pd.Series) -> pd.DataFrame:
@@ -324,49 +286,6 @@ def link_events(
     out["person_id"] = person.to_numpy()
     return out
 
-
-
-def _require(data: pd.DataFrame, cols: dict[str, str | None], what: str) -> None:
-    for param, col in cols.items():
-        if col is None:
-            continue
-        if col not in data.columns:
-            raise DataError(f"column not found in {what}", column=col, parameter=param,
-                            expected=f"one of {list(map(str, data.columns))}")
-
-
-def _times(data: pd.DataFrame, col: str, what: str) -> pd.Series:
-    try:
-        t = pd.to_datetime(data[col], errors="raise")
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"timestamps in {what} cannot be read", column=col,
-                        got=str(exc)[:80]) from None
-    if t.isna().any():
-        i = int(np.flatnonzero(t.isna().to_numpy())[0])
-        raise DataError(f"missing timestamp in {what}", row=i + 1, column=col)
-    if getattr(t.dt, "tz", None) is not None:
-        t = t.dt.tz_convert("UTC").dt.tz_localize(None)
-    return t.astype("datetime64[ns]")
-
-
-def _no_missing(data: pd.DataFrame, col: str, what: str) -> None:
-    miss = data[col].isna().to_numpy()
-    if miss.any():
-        i = int(np.flatnonzero(miss)[0])
-        raise DataError(f"missing value in {what}", row=i + 1, column=col)
-
-
-def _nonneg(data: pd.DataFrame, col: str, what: str) -> np.ndarray:
-    try:
-        arr = pd.to_numeric(data[col], errors="raise").to_numpy(dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{what} must be numbers", column=col, got=str(exc)[:80]) from None
-    bad = ~np.isfinite(arr) | (arr < 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{what} must be non-negative numbers", row=i + 1, column=col,
-                        got=data[col].iloc[i])
-    return arr
 
 
 def build_journeys(

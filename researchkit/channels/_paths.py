@@ -66,10 +66,11 @@ class EncodedPaths:
 
 
 def _numeric(data: pd.DataFrame, col: str, what: str) -> np.ndarray:
+    """Column ``col`` as non-negative finite floats; else a DataError naming the first bad row."""
     try:
         arr = pd.to_numeric(data[col], errors="raise").to_numpy(dtype=float)
     except (TypeError, ValueError) as exc:
-        raise DataError(f"{what} must be numbers", column=col, got=str(exc)) from None
+        raise DataError(f"{what} must be numbers", column=col, got=str(exc)[:80]) from None
     bad = ~np.isfinite(arr) | (arr < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])

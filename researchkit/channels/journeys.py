@@ -39,6 +39,7 @@ from researchkit.channels._arrow import (
     repeat_text,
     text_array,
 )
+from researchkit.channels._paths import _numeric
 from researchkit.errors import DataError, ParameterError
 
 __all__ = ["Journeys", "build_journeys", "path_table"]
@@ -121,19 +122,6 @@ def _no_missing(data: pd.DataFrame, col: str, what: str) -> None:
         raise DataError(f"missing value in {what}", row=i + 1, column=col)
 
 
-def _nonneg(data: pd.DataFrame, col: str, what: str) -> np.ndarray:
-    try:
-        arr = pd.to_numeric(data[col], errors="raise").to_numpy(dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{what} must be numbers", column=col, got=str(exc)[:80]) from None
-    bad = ~np.isfinite(arr) | (arr < 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(f"{what} must be non-negative numbers", row=i + 1, column=col,
-                        got=data[col].iloc[i])
-    return arr
-
-
 def build_journeys(
     touches: pd.DataFrame,
     conversions: pd.DataFrame,
@@ -206,9 +194,9 @@ def build_journeys(
     t_time = _times(touches, time, "touches").to_numpy().view(np.int64)
     t_channel = _column(touches[channel].astype(str))
     t_campaign = _column(touches[campaign]) if campaign else np.full(n_t, None, dtype=object)
-    t_cost = _nonneg(touches, cost, "costs") if cost else np.zeros(n_t)
+    t_cost = _numeric(touches, cost, "costs") if cost else np.zeros(n_t)
     c_time = _times(conversions, time, "conversions").to_numpy().view(np.int64)
-    c_value = _nonneg(conversions, value, "conversion values") if value else np.zeros(n_c)
+    c_value = _numeric(conversions, value, "conversion values") if value else np.zeros(n_c)
     c_kind = _column(conversions[kind].astype(str)) if kind else None
     t_person, c_person = _column(touches[person]), _column(conversions[person])
     if n_t and n_c:
@@ -543,8 +531,8 @@ def path_table(journeys: pd.DataFrame | Journeys, *, path: str = "path",
             return PATH_SEP.join(x for i, x in enumerate(parts) if i == 0 or x != parts[i - 1])
 
         paths = paths.map(collapse)
-    conv = _nonneg(df, conversions, "conversions")
-    val = _nonneg(df, value, "values") if value and value in df.columns else np.zeros(len(df))
+    conv = _numeric(df, conversions, "conversions")
+    val = _numeric(df, value, "values") if value and value in df.columns else np.zeros(len(df))
     text = text_array(paths) if len(paths) else None
     if text is None:
         frame = pd.DataFrame({"path": paths.to_numpy(), "conversions": conv,

@@ -105,6 +105,59 @@ def _check_columns(data: pd.DataFrame, columns: Sequence[str], parameter: str) -
                             expected=f"one of {list(map(str, data.columns))}")
 
 
+def _stitching_result(
+    per_source: pd.DataFrame, *, n: int, people: pd.DataFrame, records: pd.DataFrame,
+    identifiers: pd.DataFrame, problems: pd.DataFrame, conflicts: pd.DataFrame,
+    provider_rules: bool, default_country: str, max_links: int, person_keys: Sequence[str],
+    record_column: str,
+) -> Stitching:
+    """The :class:`Stitching` result: the per-source table (records, clients and people per
+    source) gets its all-sources total row and the clients-per-person ratio; warnings point to
+    the malformed and conflicting identifiers left out of the linkage."""
+    clients_before = int(per_source["clients"].sum())
+    people_after = len(people)
+    total = pd.DataFrame({"records": [n], "clients": [clients_before],
+                          "people": [people_after]}, index=pd.Index(["(all sources)"]))
+    table = pd.concat([per_source, total])
+    table.index.name = "source"
+    table["clients_per_person"] = table["clients"] / table["people"]
+    warnings = []
+    if len(problems):
+        warnings.append(f"{len(problems)} malformed identifiers were not used for linking "
+                        "(see .problems)")
+    if len(conflicts):
+        warnings.append(f"{len(conflicts)} identifier values link more than {max_links} "
+                        "distinct person keys and were not used for linking (see .conflicts)")
+    return Stitching(
+        name="People after identity stitching",
+        estimate=people_after,
+        method=(
+            "Deterministic linkage: identifiers normalised (e-mail lower-cased with provider "
+            f"alias rules={'on' if provider_rules else 'off'}; phones to E.164 with default "
+            f"country {default_country}); records sharing a usable identifier value linked "
+            "transitively (connected components of the record-identifier graph, i.e. "
+            "union-find); malformed values and values co-occurring with more than "
+            f"{max_links} distinct {'/'.join(person_keys) or 'person keys'} excluded and "
+            "reported; person ids numbered by smallest record id."
+        ),
+        n=n,
+        table=table,
+        details={
+            "records": n, "clients_before": clients_before, "people_after": people_after,
+            "duplication_factor": clients_before / people_after if people_after else None,
+            "n_malformed": len(problems), "n_conflicts": len(conflicts),
+            "record_column": record_column,
+        },
+        warnings=warnings,
+        reference="Christen (2012) Data Matching, Springer; Tarjan (1975) JACM 22(2)",
+        records=records,
+        identifiers=identifiers,
+        problems=problems,
+        conflicts=conflicts,
+        people=people,
+    )
+
+
 def stitch_identities(
     data: pd.DataFrame,
     identifiers: Mapping[str, str],
@@ -316,14 +369,6 @@ def stitch_identities(
     per_source = pd.DataFrame({"records": np.bincount(src_codes, minlength=n_src),
                                "clients": clients, "people": people_per_src},
                               index=pd.Index(src_names, name="source"))
-    clients_before = int(per_source["clients"].sum())
-    people_after = n_people
-    total = pd.DataFrame({"records": [n], "clients": [clients_before],
-                          "people": [people_after]}, index=pd.Index(["(all sources)"]))
-    table = pd.concat([per_source, total])
-    table.index.name = "source"
-    table["clients_per_person"] = table["clients"] / table["people"]
-
     people = pd.DataFrame({"records": np.bincount(person_num, minlength=n_people)},
                           index=pd.Index(pd.array(person_names, dtype=STR), name="person"))
     people["sources"] = sources
@@ -338,41 +383,11 @@ def stitch_identities(
                 owner[b.vid[b.usable]] = person_num[b.usable]
         people[f"n_{kind}"] = np.bincount(owner[used], minlength=n_people).astype(int)
 
-    warnings = []
-    if len(problems):
-        warnings.append(f"{len(problems)} malformed identifiers were not used for linking "
-                        "(see .problems)")
-    if len(conflicts):
-        warnings.append(f"{len(conflicts)} identifier values link more than {max_links} "
-                        "distinct person keys and were not used for linking (see .conflicts)")
-    return Stitching(
-        name="People after identity stitching",
-        estimate=people_after,
-        method=(
-            "Deterministic linkage: identifiers normalised (e-mail lower-cased with provider "
-            f"alias rules={'on' if provider_rules else 'off'}; phones to E.164 with default "
-            f"country {default_country}); records sharing a usable identifier value linked "
-            "transitively (connected components of the record-identifier graph, i.e. "
-            "union-find); malformed values and values co-occurring with more than "
-            f"{max_links} distinct {'/'.join(pk) or 'person keys'} excluded and reported; "
-            "person ids numbered by smallest record id."
-        ),
-        n=n,
-        table=table,
-        details={
-            "records": n, "clients_before": clients_before, "people_after": people_after,
-            "duplication_factor": clients_before / people_after if people_after else None,
-            "n_malformed": len(problems), "n_conflicts": len(conflicts),
-            "record_column": record_col,
-        },
-        warnings=warnings,
-        reference="Christen (2012) Data Matching, Springer; Tarjan (1975) JACM 22(2)",
-        records=records,
-        identifiers=ids_out,
-        problems=problems,
-        conflicts=conflicts,
-        people=people,
-    )
+    return _stitching_result(
+        per_source, n=n, people=people, records=records, identifiers=ids_out,
+        problems=problems, conflicts=conflicts, provider_rules=provider_rules,
+        default_country=default_country, max_links=max_links, person_keys=pk,
+        record_column=record_col)
 
 
 _CLIENT = "(client id)"
