@@ -61,6 +61,13 @@ DEFAULT_BOUNDS: dict[str, tuple[float, float, bool]] = {
 RELATIVE_PARAMS = ("half", "lam")
 
 
+def _media_cov(H: np.ndarray, dH: np.ndarray) -> np.ndarray:
+    """Covariance over time of each media column with its derivatives: ``cov(h_c, ∂h_c/∂u_p)``
+    (C × P), the derivative of the ridge term's column variance up to a factor 2."""
+    Hc = H - H.mean(axis=0)
+    return np.einsum("tc,tcp->cp", Hc, dH - dH.mean(axis=0)) / H.shape[0]
+
+
 @contextmanager
 def single_thread_blas() -> Iterator[None]:
     """Run BLAS on one thread: the model's matrices are tiny, and a multi-threaded BLAS spends
@@ -378,6 +385,20 @@ class Core:
         theta = self.transform.natural(u_flat.reshape(self.transform.lo.shape))
         return self.solve_theta(theta).objective
 
+    def _solve_at(self, u_flat: np.ndarray
+                  ) -> tuple[Solution, np.ndarray, np.ndarray, np.ndarray]:
+        """Inner solution at the unit-cube point ``u_flat``, with the media columns ``H``,
+        their derivatives ``dH`` (T × C × P) and the lift terms' derivatives ``dg`` (K × P)."""
+        tr = self.transform
+        theta = tr.natural(u_flat.reshape(tr.lo.shape))
+        H, dH = tr.jacobian(self.X, theta)
+        assert dH is not None
+        if self.lifts.size:
+            g, dg = self.lifts.g_jac(tr, theta, H, dH)
+        else:
+            g, dg = np.zeros(0), np.zeros((0, tr.lo.shape[1]))
+        return self.solve(H, g), H, dH, dg
+
     def objective_and_grad(self, u_flat: np.ndarray) -> tuple[float, np.ndarray]:
         """Profiled objective and its gradient on the unit cube (envelope theorem).
 
@@ -386,28 +407,16 @@ class Core:
         channel *c*, :math:`-2\\beta_c [r^\\top \\partial h_c + \\sum_{k: c_k = c} e_k w_k
         \\partial g_k] + 2 n \\lambda \\beta_c^2 \\mathrm{cov}(h_c, \\partial h_c)`.
         """
-        tr = self.transform
-        u = u_flat.reshape(tr.lo.shape)
-        theta = tr.natural(u)
-        H, dH = tr.jacobian(self.X, theta)
-        assert dH is not None
-        K = self.lifts.size
-        if K:
-            g, dg = self.lifts.g_jac(tr, theta, H, dH)
-        else:
-            g, dg = np.zeros(0), np.zeros((0, u.shape[1]))
-        sol = self.solve(H, g)
+        sol, H, dH, dg = self._solve_at(u_flat)
         beta = sol.beta
         grad = -2.0 * beta[:, None] * np.einsum("t,tcp->cp", sol.resid, dH)
         w = self.lift_weight
-        if K and np.any(w > 0):
+        if self.lifts.size and np.any(w > 0):
             term = np.zeros_like(grad)
             np.add.at(term, self.lifts.channel_idx, (sol.calib_resid * w)[:, None] * dg)
             grad -= 2.0 * beta[:, None] * term
         if self.ridge > 0:
-            Hc = H - H.mean(axis=0)
-            cov = np.einsum("tc,tcp->cp", Hc, dH - dH.mean(axis=0)) / H.shape[0]
-            grad += 2.0 * self.n * self.ridge * (beta**2)[:, None] * cov
+            grad += 2.0 * self.n * self.ridge * (beta**2)[:, None] * _media_cov(H, dH)
         grad /= self.n * self.scale**2
         return sol.objective, grad.ravel()
 
@@ -424,18 +433,9 @@ class Core:
         key = (u_flat.tobytes(), self.ridge, self.sigma)
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
-        tr = self.transform
-        u = u_flat.reshape(tr.lo.shape)
-        C, P = u.shape
-        theta = tr.natural(u)
-        H, dH = tr.jacobian(self.X, theta)
-        assert dH is not None
+        C, P = self.transform.lo.shape
         K = self.lifts.size
-        if K:
-            g, dg = self.lifts.g_jac(tr, theta, H, dH)
-        else:
-            g, dg = np.zeros(0), np.zeros((0, P))
-        sol = self.solve(H, g)
+        sol, H, dH, dg = self._solve_at(u_flat)
         beta = sol.beta
         norm = np.sqrt(self.n) * self.scale
         r = (sol.t - sol.A @ beta) / norm
@@ -446,8 +446,7 @@ class Core:
         parts = [flat - self.Q @ (self.Q.T @ flat)]
         if self.ridge > 0:
             sd = self.column_sd(H)
-            Hc = H - H.mean(axis=0)
-            cov = np.einsum("tc,tcp->cp", Hc, dH - dH.mean(axis=0)) / T
+            cov = _media_cov(H, dH)
             d_sd = np.where(sd[:, None] > 0, cov / np.where(sd > 0, sd, 1.0)[:, None], 0.0)
             block = np.zeros((C, C, P))
             block[np.arange(C), np.arange(C), :] = np.sqrt(T * self.ridge) * d_sd * beta[:, None]
