@@ -135,3 +135,11 @@ def build_activity(
                             expected="a value on every first order")
     return Activity(customers, age, cust, v, max_age, end_period, period)
 
+
+def per_eligible(amount: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """``amount / eligible`` element by element, NaN where nobody was eligible (``eligible``
+    is 0): a cohort cell nobody could reach yet has no rate, not a rate of zero."""
+    eligible = np.asarray(eligible)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(eligible > 0, np.asarray(amount) / np.where(eligible > 0, eligible, 1),
+                        np.nan)

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from researchkit.channels.customers._orders import Activity, build_activity
+from researchkit.channels.customers._orders import Activity, build_activity, per_eligible
 from researchkit.results import Result
 
 __all__ = ["cohort_revenue", "first_purchases", "retention_triangle"]
@@ -138,9 +138,8 @@ def retention_triangle(
     G = len(labels)
     A = _sum_by_group(codes, G, active)
     N = _sum_by_group(codes, G, eligible)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(N > 0, A / np.where(N > 0, N, 1), np.nan)
-        pooled = A.sum(axis=0) / np.where(N.sum(axis=0) > 0, N.sum(axis=0), np.nan)
+    rate = per_eligible(A, N)
+    pooled = per_eligible(A.sum(axis=0), N.sum(axis=0))
     ages = pd.Index(np.arange(A.shape[1]), name="age")
     index = pd.Index(labels, name=by or "cohort")
     table = pd.DataFrame(rate, index=index, columns=ages)
@@ -200,9 +199,8 @@ def cohort_revenue(
     G = len(labels)
     V = _sum_by_group(codes, G, V_c)
     N = _sum_by_group(codes, G, eligible)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        per = np.where(N > 0, V / np.where(N > 0, N, 1), np.nan)
-        pooled_per = V.sum(axis=0) / np.where(N.sum(axis=0) > 0, N.sum(axis=0), np.nan)
+    per = per_eligible(V, N)
+    pooled_per = per_eligible(V.sum(axis=0), N.sum(axis=0))
     cum = np.cumsum(np.nan_to_num(per), axis=1)
     cum[np.isnan(per)] = np.nan
     pooled_cum = np.cumsum(np.nan_to_num(pooled_per))

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from researchkit.channels.customers._orders import build_activity
+from researchkit.channels.customers._orders import build_activity, per_eligible
 from researchkit.channels.customers.retention import BGBB_REFERENCE, SBG_REFERENCE, _fit_curve
 from researchkit.channels.mmm._checks import check_int, check_level
 from researchkit.channels.mmm._core import with_single_thread_blas
@@ -128,9 +128,8 @@ def customer_ltv(
         a_g, v_g, e_g = active[idx], values[idx], eligible[idx]
         A, V, N = _group_stats(a_g, v_g, e_g)
         ages = np.arange(len(A))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            per = np.where(N > 0, V / np.where(N > 0, N, 1), np.nan)
-            share = np.where(N > 0, A / np.where(N > 0, N, 1), np.nan)
+        per = per_eligible(V, N)
+        share = per_eligible(A, N)
         ok = N >= min_customers
         last = int(ages[ok].max()) if ok.any() else 0
         hist_cum = margin * np.cumsum(np.nan_to_num(per))

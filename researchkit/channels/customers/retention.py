@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from researchkit.channels.customers._orders import per_eligible
 from researchkit.errors import DataError, ParameterError
 from researchkit.results import Result
 
@@ -311,9 +312,7 @@ def fit_active_curve(
     p, a, b = float(expit(x[0])), float(np.exp(x[1])), float(np.exp(x[2]))
     grid = np.arange(0, max(horizon, int(k.max())) + 1)
     obs = np.full(len(grid), np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        obs[k[k <= grid.max()]] = np.where(N > 0, A / np.where(N > 0, N, 1), np.nan)[
-            k <= grid.max()]
+    obs[k[k <= grid.max()]] = per_eligible(A, N)[k <= grid.max()]
     table = pd.DataFrame({"age": grid, "observed": obs,
                           "fitted": active_curve(grid, p, a, b),
                           "survival": sbg_survival(grid, a, b)}).set_index("age")
