@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import warnings as _warnings
 from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -154,6 +155,10 @@ class InterruptedTimeSeries:
     result : Result
         Average effect per post-period with interval and two-sided p-value; ``details`` has
         the cumulative and relative effects with intervals.
+    fit, masked_model, filtered, forecast
+        The pre-period maximum-likelihood fit; the model over the whole series with the
+        outcome missing after launch; its filter at the fitted parameters (computed on first
+        use); the forecast distribution behind the intervals.
     """
 
     def __init__(
@@ -236,10 +241,11 @@ class InterruptedTimeSeries:
         y_masked = y.copy()
         y_masked[n_pre:] = np.nan
         exog_all = pd.DataFrame(xs, columns=controls) if xs is not None else None
-        self.filtered = UnobservedComponents(y_masked, exog=exog_all, **kwargs).filter(
-            fit.params)
+        # the model over the whole series with the outcome missing after launch: its
+        # predicted states are the forecasts (filtered with the MLE only when asked for)
+        self.masked_model = UnobservedComponents(y_masked, exog=exog_all, **kwargs)
         if intervals == "posterior":
-            mix = posterior_forecast(self.filtered.model, np.asarray(fit.params), n_pre,
+            mix = posterior_forecast(self.masked_model, np.asarray(fit.params), n_pre,
                                      draws=draws, seed=seed)
             if mix.ess < 0.1 * draws:
                 self.warnings.append(
@@ -335,6 +341,12 @@ class InterruptedTimeSeries:
             warnings=list(self.warnings),
             reference="Brodersen et al. (2015), Annals of Applied Statistics 9(1), 247-274",
         )
+
+    @cached_property
+    def filtered(self) -> Any:
+        """The statsmodels filter of :attr:`masked_model` at the maximum-likelihood
+        parameters (the plug-in forecast)."""
+        return self.masked_model.filter(self.fit.params)
 
     def plot(self) -> Figure:
         """Three panels, as in CausalImpact: actual vs counterfactual, pointwise, cumulative."""
